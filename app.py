@@ -1,0 +1,3 @@
+from clientbook import create_app
+
+app = create_app()

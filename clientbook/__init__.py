@@ -1,0 +1,97 @@
+"""Clientbook: a self-hosted clienteling app for small shops."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from clientbook.extensions import compress, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("CLIENTBOOK_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'clientbook.sqlite3'}",
+        HUEY_FILE=str(Path(app.instance_path) / "huey.sqlite3"),
+        HUEY_IMMEDIATE=False,
+        MAX_CONTENT_LENGTH=30 * 1024 * 1024,  # largest upload (CSV imports)
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session: tablets stay open all day
+        COMPRESS_MIMETYPES=["text/html", "text/css", "application/javascript", "text/csv", "application/json"],
+        COMPRESS_ALGORITHM=["gzip"],
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        LOGIN_RATE_LIMIT=5,  # failed attempts per account/address...
+        LOGIN_RATE_WINDOW_SECONDS=15 * 60,  # ...within this window
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CLIENTBOOK")
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _load_or_create_secret_key(Path(app.instance_path))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    compress.init_app(app)
+
+    with app.app_context():
+        from clientbook.database import configure_sqlite
+
+        configure_sqlite(db.engine)
+
+    from clientbook import tasks
+
+    tasks.configure_huey(app)
+
+    from clientbook import auth, web
+
+    web.init_app(app)
+    auth.init_app(app)
+    _register_features(app)
+    return app
+
+
+def _register_features(app: Flask) -> None:
+    """Blueprints, one per feature; each owns its routes and templates/<name>/."""
+    from clientbook import settings
+
+    app.register_blueprint(settings.bp)
+    for register in _optional_feature_registrars():
+        register(app)
+
+
+def _optional_feature_registrars():
+    import importlib
+
+    for module_name in ("clients", "imports", "reminders", "messaging"):
+        try:
+            module = importlib.import_module(f"clientbook.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"clientbook.{module_name}":
+                raise
+            continue
+        yield module.init_app
+
+
+def _load_or_create_secret_key(instance: Path) -> str:
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

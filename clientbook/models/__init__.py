@@ -1,0 +1,17 @@
+"""All models, importable from one place: `from clientbook.models import Client`."""
+from clientbook.models.core import LoginAttempt, Role, Shop, User, utcnow
+from clientbook.models.clients import (
+    Client,
+    ClientExternalId,
+    ClientSearchToken,
+    ClientTag,
+    ImportantDate,
+    Note,
+    Preference,
+    PreferenceKey,
+    Purchase,
+    PurchaseItem,
+    WishlistItem,
+)
+from clientbook.models.reminders import *  # noqa: F401,F403
+from clientbook.models.messaging import *  # noqa: F401,F403

@@ -1,0 +1,104 @@
+"""Page rendering shared by every blueprint: partial-or-page, headers, template helpers."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, make_response, render_template, request
+from jinja2_fragments.flask import render_block
+
+SAFE_LINK_SCHEMES = {"http", "https", "mailto", "tel", "sms"}
+
+# No inline script anywhere: htmx is loaded from /static and configured by a meta tag.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "object-src 'none'"
+)
+
+
+def wants_partial() -> bool:
+    """True when htmx asked for a piece of a page rather than a whole one.
+
+    Decided from HX-Request only: a boosted link or a history restore needs the
+    full page (otherwise Back shows a bare fragment).
+    """
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+        and request.headers.get("HX-Boosted") != "true"
+    )
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:
+    """Render `block` of `template` for an htmx request, or the whole page otherwise."""
+    if block and wants_partial():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def hx_redirect(location: str) -> Response:
+    """Send an htmx client (or a plain form post) to another page after a change."""
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+        return response
+    response = make_response("", 303)
+    response.headers["Location"] = location
+    return response
+
+
+def safe_url(value: str | None) -> str:
+    """Only http(s)/mailto/tel/sms links are rendered as links; anything else becomes '#'."""
+    if not value:
+        return "#"
+    scheme = urlsplit(value.strip()).scheme.lower()
+    return value if scheme in SAFE_LINK_SCHEMES else "#"
+
+
+def format_money(cents: int | None, currency: str | None = None) -> str:
+    cents = cents or 0
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "$", "AUD": "$", "JPY": "¥", "CHF": "CHF "}.get(
+        (currency or "").upper(), ""
+    )
+    amount = f"{abs(cents) / 100:,.2f}"
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency or ''}".strip()
+
+
+def has_endpoint(name: str) -> bool:
+    return name in current_app.view_functions
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(has_endpoint=has_endpoint)
+    app.jinja_env.filters.update(safe_url=safe_url, money=format_money)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return render_template("error.html", title="File too large",
+                               message=f"That file is larger than {limit_mb} MB. Split it into smaller files and try again."), 413
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return render_template("error.html", title="Not allowed",
+                               message="Your role does not allow this. Ask a manager if you need it."), 403
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("error.html", title="Not found", message="There is nothing at this address."), 404
+
+
+__all__ = ["render", "hx_redirect", "wants_partial", "safe_url", "format_money"]
