@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from clientbook.extensions import db, login_manager
 from clientbook.models import LoginAttempt, Role, Shop, User, utcnow
+from clientbook.signals import shop_created
 from clientbook.passwords import MIN_PASSWORD_LENGTH, burn_verification_time, hash_password, verify_password
 from clientbook.web import render
 
@@ -146,6 +147,8 @@ def setup():
         from clientbook.settings import add_default_preference_keys
 
         add_default_preference_keys()
+        db.session.flush()
+        shop_created.send(current_app._get_current_object())
         db.session.commit()
         login_user(owner)
         flash(f"Welcome to Clientbook, {owner.first_name}. Your shop is ready.", "success")

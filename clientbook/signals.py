@@ -1,0 +1,17 @@
+"""Signals that let features react to each other without importing each other.
+
+Receivers take the Flask app as sender and keyword arguments as documented here.
+They run inside the sender's transaction: add to db.session, don't commit.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# The shop and its owner were just created (first run): seed per-shop defaults.
+shop_created = _signals.signal("shop-created")
+# A client's dates, assignment, consent or contact details changed. kwargs: client_id
+client_changed = _signals.signal("client-changed")
+# A purchase was added to a client. kwargs: client_id, purchase_id
+purchase_recorded = _signals.signal("purchase-recorded")
+# Duplicates were merged. kwargs: kept_id, merged_ids (list[int])
+clients_merged = _signals.signal("clients-merged")
