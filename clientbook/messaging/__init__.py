@@ -1,0 +1,49 @@
+"""Outreach: message templates, channels (hand-off, SMTP, Twilio), the outbox, campaigns and results."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("messaging", __name__)
+
+
+def init_app(app: Flask) -> None:
+    from clientbook.extensions import csrf
+    from clientbook.messaging import (  # noqa: F401  (routes register on import)
+        campaigns_views, channels_views, dashboard, templates_views, views,
+    )
+    from clientbook.messaging.webhooks import bp as public_bp
+
+    app.register_blueprint(bp)
+    # Mail apps (one-click unsubscribe) and Twilio carry no session and no CSRF token;
+    # the unsubscribe token is signed and every webhook must carry Twilio's signature.
+    csrf.exempt(public_bp)
+    app.register_blueprint(public_bp)
+    app.jinja_env.globals.setdefault("sms_length", _sms_length)
+    app.jinja_env.globals.setdefault("messaging_card_channels", _card_channels)
+    _register_timeline_source()
+
+
+def _sms_length(text: str):
+    from clientbook.messaging.sms_length import sms_length
+
+    return sms_length(text)
+
+
+def _card_channels(client) -> list[dict]:
+    """The hand-off buttons the client card shows, each with why it is unavailable (or None)."""
+    from clientbook.messaging import consent
+    from clientbook.messaging.settings import CHANNEL_LABELS, enabled_channels
+
+    enabled = enabled_channels()
+    return [{"channel": c, "label": CHANNEL_LABELS[c], "problem": consent.why_not(client, c)}
+            for c in ("handoff_sms", "whatsapp", "handoff_email") if c in enabled]
+
+
+def _register_timeline_source() -> None:
+    try:
+        from clientbook.clients.timeline import register_timeline_source
+    except ModuleNotFoundError:
+        return  # the client card is not installed yet: nothing to show messages on
+    from clientbook.messaging.timeline import message_timeline_entries
+
+    register_timeline_source(message_timeline_entries)

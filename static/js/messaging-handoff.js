@@ -1,0 +1,21 @@
+// After a hand-off is logged, open the phone's own app (sms:, mailto:, wa.me) once.
+// The link stays on the page as a button in case the browser blocks the automatic open.
+(function () {
+  "use strict";
+  function openPending(root) {
+    var links = (root || document).querySelectorAll("a[data-handoff-auto]:not([data-opened])");
+    if (!links.length) { return; }
+    var link = links[links.length - 1];
+    link.setAttribute("data-opened", "1");
+    window.location.href = link.href;
+  }
+  // Show a 422 (a form with errors) in place instead of ignoring it.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    if (evt.detail.xhr && evt.detail.xhr.status === 422) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () { openPending(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) { openPending(evt.target); });
+})();
