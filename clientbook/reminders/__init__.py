@@ -1,0 +1,49 @@
+"""Reminders: rules a manager sets, the daily generation, the Today list and the morning digest."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from clientbook import signals
+    from clientbook.reminders import rules_views, upkeep, views  # noqa: F401  (rules_views adds routes)
+    from clientbook.reminders.cli import reminders_cli
+    from clientbook.models.reminders import DISMISS_REASONS, REMINDER_OUTCOMES
+    from clientbook.reminders.drafts import draft_for_reminder
+    from clientbook.reminders.wording import headline
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(reminders_cli)
+    app.jinja_env.globals.update(
+        reminders_badge_count=views.badge_count,
+        reminders_open_for_client=_open_for_client,
+        reminders_follow_up_form=views.follow_up_form,
+        reminders_today=views.local_today,
+        reminder_headline=headline,
+        reminder_draft=draft_for_reminder,
+        reminder_outcomes=REMINDER_OUTCOMES,
+        reminder_dismiss_reasons=DISMISS_REASONS,
+    )
+    signals.shop_created.connect(upkeep.on_shop_created)
+    signals.client_changed.connect(upkeep.on_client_changed)
+    signals.purchase_recorded.connect(upkeep.on_purchase_recorded)
+    signals.clients_merged.connect(upkeep.on_clients_merged)
+
+
+def _open_for_client(client_id: int):
+    from clientbook.reminders.today import open_for_client
+
+    return open_for_client(client_id)
+
+
+def draft_for_reminder(reminder):
+    """(subject, body): the reminder's suggested message filled in for its client."""
+    from clientbook.reminders.drafts import draft_for_reminder as draft
+
+    return draft(reminder)
+
+
+def run_generation(today):
+    from clientbook.reminders.generation import run_generation as run
+
+    return run(today)

@@ -1,0 +1,158 @@
+"""The morning digest: one email per associate per day, listing who to contact and why.
+
+Links in the email are absolute. Their base is, in order: the SERVER_URL config key
+(e.g. CLIENTBOOK_SERVER_URL=http://192.168.1.20:8000, what tablets type in), else
+PREFERRED_URL_SCHEME + SERVER_NAME, else http://localhost:8000.
+"""
+from __future__ import annotations
+
+import smtplib
+from datetime import date, datetime
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app, render_template, url_for
+
+from clientbook.extensions import db
+from clientbook.mail import mail_configured, send_email
+from clientbook.models import DigestDelivery, Reminder, Shop, User, utcnow
+from clientbook.reminders import rules as date_rules
+from clientbook.reminders import today as queries
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY_SECONDS = 60  # then 2, 4, 8 minutes...
+
+
+def link_base() -> str:
+    config = current_app.config
+    if config.get("SERVER_URL"):
+        return str(config["SERVER_URL"]).rstrip("/")
+    if config.get("SERVER_NAME"):
+        root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
+        return f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}{root}"
+    return "http://localhost:8000"
+
+
+def retry_delay(attempt: int) -> int:
+    """Seconds before the next try after `attempt` failed tries: exponential backoff."""
+    return FIRST_RETRY_SECONDS * 2 ** max(attempt - 1, 0)
+
+
+def _claim(user_id: int, day: date) -> bool:
+    """Record the digest before anything is sent; False if someone already claimed it."""
+    table = DigestDelivery.__table__
+    values = {"user_id": user_id, "day": day, "state": "claimed", "attempts": 0, "reminder_count": 0,
+              "error": "", "claimed_at": utcnow()}
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        exists = db.session.scalar(sa.select(table.c.id).where(table.c.user_id == user_id, table.c.day == day))
+        if exists:
+            return False
+        db.session.execute(sa.insert(table).values(**values))
+        return True
+    result = db.session.execute(insert(table).values(**values).on_conflict_do_nothing(
+        index_elements=["user_id", "day"]))
+    return result.rowcount == 1
+
+
+def schedule_digests(now_utc: datetime | None = None) -> list[tuple[int, date]]:
+    """Claim today's digests for everyone who should get one; returns (user_id, day) to send.
+
+    Runs every few minutes; does something only once the shop has opened (shop-local time),
+    and each claim is unique per (user, day), so repeated runs claim nothing new.
+    """
+    shop = db.session.scalar(sa.select(Shop).limit(1))
+    if shop is None or not mail_configured():
+        return []
+    now_utc = now_utc or utcnow()
+    if not date_rules.digest_due(now_utc, shop.timezone, shop.opening_time):
+        return []
+    day = date_rules.shop_today(now_utc, shop.timezone)
+    recipients = db.session.scalars(
+        sa.select(User.id).where(
+            User.active.is_(True), User.digest_enabled.is_(True),
+            sa.exists().where(Reminder.owner_id == User.id, queries._shows_by(day)),
+            ~sa.exists().where(DigestDelivery.user_id == User.id, DigestDelivery.day == day),
+        ).order_by(User.id)
+    ).all()
+    claimed = [(user_id, day) for user_id in recipients if _claim(user_id, day)]
+    db.session.commit()
+    return claimed
+
+
+def build_digest(user: User, day: date) -> tuple[EmailMessage, int] | None:
+    """The email and how many reminders it lists (overdue + today), or None if nothing is due."""
+    listing = queries.today_list(user.id, day)
+    due = [*listing.overdue, *listing.due_today]
+    if not due:
+        return None
+    count = listing.overdue_total + len(listing.due_today)
+    shop = db.session.scalar(sa.select(Shop).limit(1))
+    base = link_base()
+    with current_app.test_request_context("/", base_url=base):
+        today_url = url_for("reminders.today", _external=True)
+        card_urls = {
+            r.client_id: (url_for("clients.card", client_id=r.client_id, _external=True)
+                          if "clients.card" in current_app.view_functions else today_url)
+            for r in due
+        }
+        context = dict(user=user, shop=shop, day=day, listing=listing, count=count,
+                       today_url=today_url, card_urls=card_urls)
+        text = render_template("reminders/digest.txt", **context)
+        html = render_template("reminders/digest_email.html", **context)
+    message = EmailMessage()
+    message["Subject"] = f"Today: {count} client{'s' if count != 1 else ''} to contact"
+    message["To"] = user.email
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message, count
+
+
+def deliver_digest(user_id: int, day: date) -> str:
+    """Send one claimed digest. Returns "sent", "empty", "skipped" (already handled) or raises to retry.
+
+    The claim row moves claimed -> sending -> sent with a single conditional UPDATE, so two
+    workers running the same task never both send.
+    """
+    if not mail_configured():
+        return "skipped"
+    _claim(user_id, day)  # a digest sent without the scheduler is claimed here
+    table = DigestDelivery.__table__
+    taken = db.session.execute(
+        sa.update(table).where(table.c.user_id == user_id, table.c.day == day, table.c.state == "claimed",
+                               table.c.attempts < MAX_ATTEMPTS)
+        .values(state="sending", attempts=table.c.attempts + 1)
+    ).rowcount
+    db.session.commit()
+    if taken != 1:
+        return "skipped"
+    delivery = db.session.scalar(sa.select(DigestDelivery).where(DigestDelivery.user_id == user_id,
+                                                                  DigestDelivery.day == day))
+    user = db.session.get(User, user_id)
+    built = build_digest(user, day) if user is not None and user.active and user.digest_enabled else None
+    if built is None:
+        delivery.state, delivery.sent_at = "empty", utcnow()
+        db.session.commit()
+        return "empty"
+    message, delivery.reminder_count = built
+    try:
+        send_email(message)
+    except (smtplib.SMTPException, OSError) as error:
+        delivery.error = f"{type(error).__name__}: {error}"[:500]
+        delivery.state = "claimed" if delivery.attempts < MAX_ATTEMPTS else "failed"
+        db.session.commit()
+        raise DigestNotSent(delivery.attempts, delivery.state == "claimed") from error
+    delivery.state, delivery.sent_at, delivery.error = "sent", utcnow(), ""
+    db.session.commit()
+    return "sent"
+
+
+class DigestNotSent(Exception):
+    def __init__(self, attempts: int, will_retry: bool):
+        super().__init__(f"digest not sent after {attempts} attempt(s)")
+        self.attempts = attempts
+        self.will_retry = will_retry

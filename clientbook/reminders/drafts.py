@@ -1,0 +1,53 @@
+"""A ready message draft for a reminder: the rule's template filled in for this client."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from clientbook.extensions import db
+from clientbook.models import MessageTemplate, Purchase, PurchaseItem, Reminder, Shop
+from clientbook.placeholders import fill_placeholders
+from clientbook.reminders.defaults import DEFAULT_TEMPLATES
+from clientbook.reminders.wording import occasion_label
+
+# A reminder without a rule template (a manual follow-up) still opens with a friendly draft.
+_FALLBACK_BY_KIND = {
+    "birthday": "birthday", "anniversary": "anniversary", "custom": "upcoming",
+    "purchase": "thank_you", "lapsed": "lapsed",
+}
+_MANUAL_DRAFT = ("Following up", "Hello {first_name}, {associate_first_name} from {shop_name} here. ")
+
+
+def _last_item(client_id: int) -> str:
+    return db.session.scalar(
+        sa.select(PurchaseItem.description).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+        .where(Purchase.client_id == client_id)
+        .order_by(Purchase.purchased_on.desc(), Purchase.id.desc(), PurchaseItem.id).limit(1)
+    ) or ""
+
+
+def placeholder_values(reminder: Reminder) -> dict[str, str]:
+    client = reminder.client
+    associate = reminder.owner or client.assigned_to
+    shop = db.session.scalar(sa.select(Shop).limit(1))
+    return {
+        "first_name": client.first_name or "",
+        "last_name": client.last_name or "",
+        "full_name": f"{client.first_name} {client.last_name}".strip(),
+        "associate_first_name": associate.first_name if associate else "",
+        "shop_name": shop.name if shop else "",
+        "date_label": occasion_label(reminder),
+        "last_item": _last_item(client.id) or "purchase",
+    }
+
+
+def draft_for_reminder(reminder: Reminder) -> tuple[str, str]:
+    """(subject, body) of the suggested message, placeholders filled in for the reminder's client."""
+    template: MessageTemplate | None = reminder.rule.message_template if reminder.rule else None
+    if template is not None and template.active:
+        subject, body = template.subject or template.name, template.body
+    elif reminder.kind in _FALLBACK_BY_KIND:
+        subject, body = DEFAULT_TEMPLATES[_FALLBACK_BY_KIND[reminder.kind]]
+    else:
+        subject, body = _MANUAL_DRAFT
+    values = placeholder_values(reminder)
+    return fill_placeholders(subject, values).strip(), fill_placeholders(body, values).strip()

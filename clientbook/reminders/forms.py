@@ -1,0 +1,89 @@
+"""Forms for follow-ups and reminder rules; errors show next to the field."""
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from clientbook.models.clients import DATE_KINDS
+
+TRIGGER_CHOICES = [
+    ("date", "An important date"),
+    ("purchase", "After a purchase"),
+    ("lapsed", "No purchase for a while"),
+]
+DATE_KIND_CHOICES = [(kind, kind.capitalize()) for kind in DATE_KINDS]
+_AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")
+
+
+def parse_amount_cents(text: str | None) -> int | None:
+    """'150', '150.5', '150,50' -> cents; '' -> None; anything else raises ValueError."""
+    text = (text or "").strip().replace(" ", "")
+    if not text:
+        return None
+    if not _AMOUNT.match(text):
+        raise ValueError(text)
+    whole, _, fraction = text.replace(",", ".").partition(".")
+    return int(whole) * 100 + int((fraction + "00")[:2])
+
+
+class FollowUpForm(FlaskForm):
+    reason = StringField("What to do", validators=[DataRequired("Say what the follow-up is for."), Length(max=200)],
+                         render_kw={"placeholder": "Call when the custom order arrives"})
+    due_date = DateField("Due", validators=[InputRequired("Pick a day.")])
+    owner_id = SelectField("Assigned to", coerce=int)
+
+    def __init__(self, *args, staff=(), today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._today = today
+        self.owner_id.choices = [(0, "Shop queue")] + [(user.id, user.name) for user in staff]
+
+    def validate_due_date(self, field):
+        if self._today and field.data and field.data < self._today:
+            raise ValidationError("Pick today or a later day.")
+
+
+class RuleForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Give the rule a name."), Length(max=120)])
+    trigger = SelectField("When", choices=TRIGGER_CHOICES)
+    date_kind = SelectField("Kind of date", choices=DATE_KIND_CHOICES)
+    days = IntegerField("Days", validators=[InputRequired("Enter a number of days."), NumberRange(min=0, max=3650)])
+    categories = StringField("Only these product categories (comma-separated, empty = any)",
+                             validators=[Optional(), Length(max=400)])
+    min_amount = StringField("Only purchases of at least (amount, empty = any)", validators=[Optional(), Length(max=20)])
+    message_template_id = SelectField("Suggested message", coerce=int)
+    enabled = BooleanField("Switched on", default=True)
+
+    def __init__(self, *args, templates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.message_template_id.choices = [(0, "No suggested message")] + [(t.id, t.name) for t in templates]
+        self.min_amount_cents = None
+
+    def validate_days(self, field):
+        if field.data is None:
+            return
+        if self.trigger.data == "lapsed" and field.data < 7:
+            raise ValidationError("A client counts as lapsed after at least 7 days.")
+        if self.trigger.data == "date" and field.data > 180:
+            raise ValidationError("Remind at most 180 days before a date.")
+
+    def validate_min_amount(self, field):
+        try:
+            self.min_amount_cents = parse_amount_cents(field.data)
+        except ValueError:
+            raise ValidationError("Enter an amount like 150 or 150.00.") from None
+
+    def apply_to(self, rule) -> None:
+        rule.name = self.name.data.strip()
+        rule.trigger = self.trigger.data
+        rule.days = self.days.data
+        rule.date_kind = self.date_kind.data if rule.trigger == "date" else None
+        is_purchase = rule.trigger == "purchase"
+        rule.categories = ", ".join(
+            c.strip() for c in (self.categories.data or "").split(",") if c.strip()
+        ) if is_purchase else ""
+        rule.min_amount_cents = self.min_amount_cents if is_purchase else None
+        rule.message_template_id = self.message_template_id.data or None
+        rule.enabled = bool(self.enabled.data)

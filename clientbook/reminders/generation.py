@@ -1,0 +1,272 @@
+"""Turning rules into reminders with set-based SQL: one INSERT ... SELECT per rule.
+
+Each rule becomes a SELECT of candidate reminders for a window of due days (the
+window's days are spelled out as CASE branches, so no dialect-specific date
+arithmetic is needed). The INSERT skips rows whose natural key (rule, client,
+occurrence) already exists (ON CONFLICT DO NOTHING on SQLite and PostgreSQL),
+which makes every run safe to repeat.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from clientbook.extensions import db
+from clientbook.models import (
+    Client, ImportantDate, Purchase, PurchaseItem, Reminder, ReminderRule, Shop, User, utcnow,
+)
+from clientbook.reminders import rules as date_rules
+from clientbook.reminders.defaults import ensure_default_rules, run_state
+
+CANDIDATE_COLUMNS = (
+    "rule_id", "client_id", "occurrence", "kind", "reason", "due_date", "owner_id",
+    "important_date_id", "purchase_id", "state", "created_at",
+)
+
+_Assignee = aliased(User, name="assignee")
+
+
+def _owner_expr():
+    """The client's assigned associate while they are active; otherwise the shop queue (NULL)."""
+    return sa.case((_Assignee.active.is_(True), Client.assigned_to_id), else_=sa.null())
+
+
+def _live_clients(select: sa.Select, client_ids) -> sa.Select:
+    select = select.outerjoin(_Assignee, _Assignee.id == Client.assigned_to_id).where(
+        Client.archived_at.is_(None), Client.merged_into_id.is_(None)
+    )
+    if client_ids is not None:
+        select = select.where(Client.id.in_(list(client_ids)))
+    return select
+
+
+def _str(value: str):
+    return sa.literal(value, sa.String)
+
+
+def _date(value: date):
+    return sa.literal(value, sa.Date)
+
+
+def _date_rule_select(rule: ReminderRule, start: date, end: date, client_ids, now: datetime):
+    targets = date_rules.date_targets(start, end, rule.days)
+    days_by_month: dict[int, list[int]] = defaultdict(list)
+    for month, day in targets:
+        days_by_month[month].append(day)
+    matches = sa.or_(*(
+        sa.and_(ImportantDate.month == month, ImportantDate.day.in_(days))
+        for month, days in sorted(days_by_month.items())
+    ))
+
+    def per_target(value_of):
+        return sa.case(*(
+            (sa.and_(ImportantDate.month == m, ImportantDate.day == d), value_of(due, occ))
+            for (m, d), (due, occ) in targets.items()
+        ))
+
+    due_date = per_target(lambda due, occ: _date(due))
+    occurrence_day = per_target(lambda due, occ: _str(occ.isoformat()))
+    whose = sa.case(
+        (ImportantDate.for_whom != "", ImportantDate.for_whom),
+        (Client.first_name != "", Client.first_name),
+        else_=_str("Client"),
+    )
+    occasion = sa.case(
+        (sa.and_(ImportantDate.kind == "custom", ImportantDate.label != ""), sa.func.lower(ImportantDate.label)),
+        (ImportantDate.kind == "custom", _str("special day")),
+        else_=ImportantDate.kind,
+    )
+    phrase = "today" if rule.days == 0 else ("tomorrow" if rule.days == 1 else f"in {rule.days} days")
+    select = sa.select(
+        _int(rule.id), Client.id,
+        _str("d") + sa.cast(ImportantDate.id, sa.String) + _str("@") + occurrence_day,
+        ImportantDate.kind,
+        whose + _str("'s ") + occasion + _str(f" {phrase}"),
+        due_date, _owner_expr(), ImportantDate.id, sa.null(), _str("open"), sa.literal(now, sa.DateTime),
+    ).select_from(ImportantDate).join(Client, Client.id == ImportantDate.client_id).where(matches)
+    if rule.date_kind:
+        select = select.where(ImportantDate.kind == rule.date_kind)
+    return _live_clients(select, client_ids)
+
+
+def _int(value: int):
+    return sa.literal(value, sa.Integer)
+
+
+def _due_by_source_day(start: date, end: date, days_after: int) -> dict[date, date]:
+    return {due - timedelta(days=days_after): due for due in date_rules.days_between(start, end)}
+
+
+def _purchase_rule_select(rule: ReminderRule, start: date, end: date, client_ids, now: datetime):
+    due_by_day = _due_by_source_day(start, end, rule.days)
+    select = sa.select(
+        _int(rule.id), Client.id,
+        _str("p") + sa.cast(Purchase.id, sa.String),
+        _str("purchase"),
+        _str(f"{rule.name}: bought {rule.days} day{'s' if rule.days != 1 else ''} ago"),
+        sa.case({day: _date(due) for day, due in due_by_day.items()}, value=Purchase.purchased_on),
+        _owner_expr(), sa.null(), Purchase.id, _str("open"), sa.literal(now, sa.DateTime),
+    ).select_from(Purchase).join(Client, Client.id == Purchase.client_id).where(
+        Purchase.purchased_on.between(min(due_by_day), max(due_by_day))
+    )
+    if rule.min_amount_cents is not None:
+        select = select.where(Purchase.total_cents >= rule.min_amount_cents)
+    categories = [c.casefold() for c in rule.category_list]
+    if categories:
+        select = select.where(sa.exists().where(
+            PurchaseItem.purchase_id == Purchase.id, sa.func.lower(PurchaseItem.category).in_(categories)
+        ))
+    return _live_clients(select, client_ids)
+
+
+def _lapsed_rule_select(rule: ReminderRule, start: date, end: date, client_ids, now: datetime):
+    due_by_day = _due_by_source_day(start, end, rule.days)
+    last_purchase = sa.func.max(Purchase.purchased_on)
+    last = sa.select(Purchase.client_id.label("client_id"), last_purchase.label("last_on")).group_by(
+        Purchase.client_id
+    ).having(last_purchase.between(min(due_by_day), max(due_by_day)))
+    if client_ids is not None:
+        last = last.where(Purchase.client_id.in_(list(client_ids)))
+    last = last.subquery("last_purchase")
+    select = sa.select(
+        _int(rule.id), Client.id,
+        _str("lapsed@") + sa.cast(last.c.last_on, sa.String),
+        _str("lapsed"),
+        _str(f"No purchase in {rule.days} days"),
+        sa.case({day: _date(due) for day, due in due_by_day.items()}, value=last.c.last_on),
+        _owner_expr(), sa.null(), sa.null(), _str("open"), sa.literal(now, sa.DateTime),
+    ).select_from(last).join(Client, Client.id == last.c.client_id).where(sa.true())
+    return _live_clients(select, client_ids)
+
+
+_SELECTS = {"date": _date_rule_select, "purchase": _purchase_rule_select, "lapsed": _lapsed_rule_select}
+
+
+def candidate_select(rule: ReminderRule, start: date, end: date, client_ids=None) -> sa.Select:
+    """Every reminder `rule` calls for with a due day in [start, end], as CANDIDATE_COLUMNS."""
+    select = _SELECTS[rule.trigger](rule, start, end, client_ids, utcnow())
+    labelled = [column.label(name) for column, name in zip(select.selected_columns, CANDIDATE_COLUMNS)]
+    return select.with_only_columns(*labelled, maintain_column_froms=True)
+
+
+def _insert_candidates(select: sa.Select) -> int:
+    table = Reminder.__table__
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        statement = insert(table).from_select(CANDIDATE_COLUMNS, select).on_conflict_do_nothing(
+            index_elements=["rule_id", "client_id", "occurrence"]
+        )
+    else:
+        # Any other database: an anti-join keeps re-runs from duplicating.
+        candidates = select.subquery("candidate")
+        existing = sa.exists().where(
+            table.c.rule_id == candidates.c[0], table.c.client_id == candidates.c[1],
+            table.c.occurrence == candidates.c[2],
+        )
+        statement = sa.insert(table).from_select(
+            CANDIDATE_COLUMNS, sa.select(*candidates.c).where(~existing)
+        )
+    return max(db.session.execute(statement).rowcount or 0, 0)
+
+
+def enabled_rules() -> list[ReminderRule]:
+    return list(db.session.scalars(
+        sa.select(ReminderRule).where(ReminderRule.enabled.is_(True)).order_by(ReminderRule.id)
+    ))
+
+
+def generate(start: date, end: date, client_ids=None, rules: list[ReminderRule] | None = None) -> int:
+    """Create the reminders due in [start, end]; returns how many were new. Doesn't commit."""
+    if end < start:
+        return 0
+    created = 0
+    for rule in rules if rules is not None else enabled_rules():
+        created += _insert_candidates(candidate_select(rule, start, end, client_ids))
+    return created
+
+
+def shop() -> Shop | None:
+    return db.session.scalar(sa.select(Shop).order_by(Shop.id).limit(1))
+
+
+def shop_today(now_utc: datetime | None = None) -> date:
+    current = shop()
+    return date_rules.shop_today(now_utc or utcnow(), current.timezone if current else "UTC")
+
+
+def run_generation(today: date, start: date | None = None) -> int:
+    """The daily run for `today` (a shop-local day): reminders due from `start` (default today)
+    through today + the look-ahead. Seeds default rules on first use, records the run, commits.
+    Returns the number of reminders created; running it again creates none.
+    """
+    ensure_default_rules()
+    created = generate(start or today, today + timedelta(days=date_rules.LOOKAHEAD_DAYS))
+    state = run_state()
+    if state.last_generated_day is None or state.last_generated_day < today:
+        state.last_generated_day = today
+    state.last_run_at = utcnow()
+    state.last_run_created = created
+    db.session.commit()
+    return created
+
+
+def run_scheduled_generation(now_utc: datetime | None = None, force: bool = False) -> int | None:
+    """What the periodic task does: once the shop's day has started, generate for it, catching
+    up missed days (bounded). Returns the number created, or None if today was already done."""
+    if shop() is None:
+        return None
+    today = shop_today(now_utc)
+    state = run_state()
+    if not force and not date_rules.needs_generation(today, state.last_generated_day):
+        db.session.rollback()
+        return None
+    window = date_rules.generation_window(today, state.last_generated_day)
+    return run_generation(today, start=window.start)
+
+
+def generate_for_clients(client_ids: list[int], today: date | None = None) -> int:
+    """Bring a few clients' reminders up to date after a change (inside the caller's transaction)."""
+    if not client_ids:
+        return 0
+    today = today or shop_today()
+    return generate(today, today + timedelta(days=date_rules.LOOKAHEAD_DAYS), client_ids=client_ids)
+
+
+def preview_count(rule: ReminderRule, today: date, days: int = 7) -> int:
+    """How many new reminders `rule` would create over the next `days` days (nothing is written)."""
+    candidates = candidate_select(rule, today + timedelta(days=1), today + timedelta(days=days)).subquery("c")
+    existing = sa.exists().where(
+        Reminder.rule_id == candidates.c.rule_id, Reminder.client_id == candidates.c.client_id,
+        Reminder.occurrence == candidates.c.occurrence,
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(candidates).where(~existing)) or 0
+
+
+def due_on(day: date) -> list[dict]:
+    """Reminders the current rules call for on `day`, whether or not they exist yet (for the CLI)."""
+    rows = []
+    users = dict(db.session.execute(sa.select(User.id, User.name)).all())
+    for rule in enabled_rules():
+        candidates = candidate_select(rule, day, day).subquery("c")
+        query = sa.select(
+            candidates.c.due_date, candidates.c.client_id, Client.first_name, Client.last_name,
+            candidates.c.kind, candidates.c.reason, candidates.c.owner_id,
+        ).join(Client, Client.id == candidates.c.client_id)
+        for due, client_id, first, last, kind, reason, owner_id in db.session.execute(query):
+            rows.append({
+                "date": due.isoformat() if hasattr(due, "isoformat") else str(due),
+                "client_id": client_id,
+                "client_name": f"{first} {last}".strip(),
+                "kind": kind,
+                "reason": reason,
+                "assigned_to": users.get(owner_id, "") if owner_id else "",
+            })
+    rows.sort(key=lambda row: (row["assigned_to"], row["client_name"], row["client_id"]))
+    return rows

@@ -1,0 +1,142 @@
+"""Pure date rules: what falls due when. No database, no Flask; tested with tables of cases."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+# Reminders are created this many days ahead, so the Today list can show "next 7 days".
+LOOKAHEAD_DAYS = 7
+# After downtime, missed days are caught up, but no further back than this: a birthday
+# from two months ago is no reason to call anyone.
+CATCH_UP_DAYS = 14
+
+
+def occurrence_in_year(month: int, day: int, year: int) -> date:
+    """The day a recurring (month, day) falls on in `year`; 29 February is 28 February in common years."""
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return date(year, month, day)
+
+
+def next_occurrence(month: int, day: int, on_or_after: date) -> date:
+    """The first occurrence of a recurring date on or after a day."""
+    this_year = occurrence_in_year(month, day, on_or_after.year)
+    if this_year >= on_or_after:
+        return this_year
+    return occurrence_in_year(month, day, on_or_after.year + 1)
+
+
+def date_due(month: int, day: int, lead_days: int, on_or_after: date) -> tuple[date, date]:
+    """(due day, occurrence) of the next reminder `lead_days` before a recurring date, due on or after a day."""
+    occurrence = next_occurrence(month, day, on_or_after + timedelta(days=lead_days))
+    return occurrence - timedelta(days=lead_days), occurrence
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def date_targets(window_start: date, window_end: date, lead_days: int) -> dict[tuple[int, int], tuple[date, date]]:
+    """For a due window, which stored (month, day) pairs are due, mapped to (due day, occurrence).
+
+    A stored 29 February matches 28 February in common years, beside the real 28 February.
+    The window is shorter than a year, so each pair appears at most once.
+    """
+    if (window_end - window_start).days >= 365:
+        raise ValueError("A generation window must be shorter than a year.")
+    targets: dict[tuple[int, int], tuple[date, date]] = {}
+    for due in days_between(window_start, window_end):
+        occurrence = due + timedelta(days=lead_days)
+        targets[(occurrence.month, occurrence.day)] = (due, occurrence)
+        if occurrence.month == 2 and occurrence.day == 28 and not calendar.isleap(occurrence.year):
+            targets[(2, 29)] = (due, occurrence)
+    return targets
+
+
+def purchase_due(purchased_on: date, days_after: int) -> date:
+    return purchased_on + timedelta(days=days_after)
+
+
+def purchase_matches(total_cents: int, item_categories: list[str], categories: list[str],
+                     min_amount_cents: int | None) -> bool:
+    """Does a purchase qualify for a cadence step limited to categories and a minimum total?"""
+    if min_amount_cents is not None and total_cents < min_amount_cents:
+        return False
+    if categories:
+        wanted = {c.strip().casefold() for c in categories}
+        return any(c.strip().casefold() in wanted for c in item_categories)
+    return True
+
+
+def lapsed_due(last_purchase: date, days_without: int) -> date:
+    """The day a client counts as lapsed: `days_without` days after their last purchase."""
+    return last_purchase + timedelta(days=days_without)
+
+
+def shop_today(now_utc: datetime, tz_name: str) -> date:
+    """The calendar day in the shop right now (now_utc is naive UTC, as stored everywhere)."""
+    return now_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).date()
+
+
+def shop_local_now(now_utc: datetime, tz_name: str) -> datetime:
+    return now_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name))
+
+
+@dataclass(frozen=True)
+class GenerationWindow:
+    start: date  # first due day to generate (earlier than today when catching up)
+    end: date  # last due day (today + look-ahead)
+
+
+def generation_window(today: date, last_generated_day: date | None,
+                      catch_up_days: int = CATCH_UP_DAYS, lookahead_days: int = LOOKAHEAD_DAYS) -> GenerationWindow:
+    """Which due days a run for `today` covers.
+
+    Always the whole look-ahead (a purchase logged today may be due in two days), plus
+    the days missed since the last run, bounded by `catch_up_days`.
+    """
+    start = today
+    if last_generated_day is not None and last_generated_day < today:
+        start = max(last_generated_day + timedelta(days=1), today - timedelta(days=catch_up_days))
+    return GenerationWindow(start=start, end=today + timedelta(days=lookahead_days))
+
+
+def needs_generation(today: date, last_generated_day: date | None) -> bool:
+    return last_generated_day is None or last_generated_day < today
+
+
+DIGEST_WINDOW_HOURS = 8
+
+
+def digest_due(now_utc: datetime, tz_name: str, opening_time: time, window_hours: int = DIGEST_WINDOW_HOURS) -> bool:
+    """Is it the morning digest's time in the shop: opened today, and not so late that it's pointless?
+
+    (After downtime the digest still goes out late in the morning, but not in the evening.)
+    """
+    local = shop_local_now(now_utc, tz_name)
+    opened = datetime.combine(local.date(), opening_time)
+    wall_clock = local.replace(tzinfo=None)
+    return opened <= wall_clock < opened + timedelta(hours=window_hours)
+
+
+def snooze_until(choice: str, today: date, picked: date | None = None) -> date | None:
+    """The day a snoozed reminder comes back: tomorrow, a week later, or a picked future day."""
+    if choice == "tomorrow":
+        return today + timedelta(days=1)
+    if choice == "next_week":
+        return today + timedelta(days=7)
+    if choice == "date" and picked is not None and picked > today:
+        return picked
+    return None
+
+
+def in_days_phrase(due: date, occurrence: date) -> str:
+    """'today', 'tomorrow', 'in 14 days' — how far the occasion is from the due day."""
+    days = (occurrence - due).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days"

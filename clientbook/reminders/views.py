@@ -1,0 +1,265 @@
+"""The Today list, one route per reminder action, and the reminders section of the client card."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from clientbook.auth import current_shop
+from clientbook.extensions import db
+from clientbook.models import Client, Reminder, User
+from clientbook.reminders import actions, today as queries
+from clientbook.reminders.forms import FollowUpForm
+from clientbook.reminders.generation import shop_today
+from clientbook.reminders.rules import snooze_until
+from clientbook.web import has_endpoint, render, wants_partial
+
+bp = Blueprint("reminders", __name__)
+
+
+# ---- helpers shared with templates ------------------------------------------------------
+
+def local_today() -> date:
+    if "shop_today" not in g:
+        g.shop_today = shop_today()
+    return g.shop_today
+
+
+def badge_count() -> int:
+    """Overdue + due today for the signed-in person (the number in the navigation)."""
+    if not current_user.is_authenticated or current_shop() is None:
+        return 0
+    if "reminder_badge" not in g:
+        g.reminder_badge = queries.due_count(current_user.id, local_today())
+    return g.reminder_badge
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def visible_client_or_404(client_id: int) -> Client:
+    """The client, if the signed-in person may see them (the client book's own rule when present)."""
+    try:
+        from clientbook.clients.access import get_client_or_404
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("clientbook.clients"):
+            raise
+    else:
+        return get_client_or_404(client_id)
+    client = db.get_or_404(Client, client_id)
+    shop = current_shop()
+    if not (current_user.is_manager or (shop and shop.associates_see_all_clients)
+            or client.assigned_to_id == current_user.id):
+        abort(404)
+    return client
+
+
+def _reminder_for_action(reminder_id: int) -> Reminder:
+    reminder = db.session.get(Reminder, reminder_id)
+    # Someone else's reminder is "not found": its existence is none of the caller's business.
+    if reminder is None or not actions.may_act_on(current_user, reminder):
+        abort(404)
+    return reminder
+
+
+def _row_response(reminder: Reminder, error: str | None = None, status: int = 200):
+    """htmx: the row, changed in place, plus the navigation badge (out of band). Plain forms: back to the list."""
+    if not wants_partial():
+        if error:
+            return render("error.html", title="Not saved", message=error, status=422)
+        return redirect(_safe_next(url_for("reminders.today")), 303)
+    g.pop("reminder_badge", None)
+    body = render_template(
+        "reminders/_row.html", reminder=reminder, today=local_today(), error=error,
+        last_bought=queries.last_bought([reminder.client_id]),
+        staff=queries.staff_choices() if current_user.is_manager else [],
+        context=request.form.get("context", "today"), back_url=_safe_next(url_for("reminders.today")),
+    ) + render_template("reminders/_badge.html", oob=True)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+# ---- Today ------------------------------------------------------------------------------
+
+@bp.get("/today")
+@login_required
+def today():
+    day = local_today()
+    who = request.args.get("who", "")
+    owner: User | None = current_user
+    if who and who != str(current_user.id):
+        if not current_user.is_manager:
+            abort(403)
+        if who == "queue":
+            owner = None
+        elif who.isdigit():
+            owner = db.get_or_404(User, int(who))
+        else:
+            abort(404)
+    listing = queries.today_list(owner.id if owner else None, day)
+    staff = queries.staff_choices() if current_user.is_manager else []
+    return render(
+        "reminders/today.html", "today_list", listing=listing, owner=owner, today=day, staff=staff,
+        viewing_queue=owner is None, viewing_self=owner is not None and owner.id == current_user.id,
+        timeliness=queries.timeliness(day) if current_user.is_manager else {},
+        queue_count=queries.due_count(None, day) if current_user.is_manager else 0,
+        back_url=request.full_path.rstrip("?"),
+    )
+
+
+@bp.post("/today/digest")
+@login_required
+def set_digest():
+    current_user.digest_enabled = request.form.get("digest_enabled") == "1"
+    db.session.commit()
+    if wants_partial():
+        return render("reminders/today.html", "digest_toggle")
+    return redirect(url_for("reminders.today"), 303)
+
+
+# ---- one route per action ------------------------------------------------------------------
+
+ROW_MODES = ("", "done", "snooze", "dismiss", "reassign")
+
+
+@bp.get("/reminders/<int:reminder_id>")
+@login_required
+def show(reminder_id: int):
+    """A reminder row with one action's choices open (htmx swaps it in place; plain links get a page)."""
+    reminder = _reminder_for_action(reminder_id)
+    mode = request.args.get("mode", "")
+    if mode not in ROW_MODES or (mode == "reassign" and not current_user.is_manager):
+        abort(404)
+    context = dict(
+        reminder=reminder, mode=mode, today=local_today(), last_bought=queries.last_bought([reminder.client_id]),
+        staff=queries.staff_choices() if current_user.is_manager else [],
+        context=request.args.get("context", "today"), back_url=_safe_next(url_for("reminders.today")),
+    )
+    if wants_partial():
+        response = make_response(render_template("reminders/_row.html", **context))
+        response.vary.add("HX-Request")
+        return response
+    return render("reminders/reminder.html", **context)
+
+
+@bp.post("/reminders/<int:reminder_id>/done")
+@login_required
+def complete(reminder_id: int):
+    reminder = _reminder_for_action(reminder_id)
+    try:
+        actions.complete(reminder, request.form.get("outcome", ""), current_user, local_today())
+    except actions.ActionError as error:
+        return _row_response(reminder, str(error), 422)
+    db.session.commit()
+    return _row_response(reminder)
+
+
+@bp.post("/reminders/<int:reminder_id>/snooze")
+@login_required
+def snooze(reminder_id: int):
+    reminder = _reminder_for_action(reminder_id)
+    picked = None
+    if request.form.get("until"):
+        try:
+            picked = date.fromisoformat(request.form["until"])
+        except ValueError:
+            picked = None
+    choice = request.form.get("choice", "date" if picked else "")
+    try:
+        actions.snooze(reminder, snooze_until(choice, local_today(), picked), local_today())
+    except actions.ActionError as error:
+        return _row_response(reminder, str(error), 422)
+    db.session.commit()
+    return _row_response(reminder)
+
+
+@bp.post("/reminders/<int:reminder_id>/dismiss")
+@login_required
+def dismiss(reminder_id: int):
+    reminder = _reminder_for_action(reminder_id)
+    try:
+        actions.dismiss(reminder, request.form.get("reason", ""), current_user, local_today(),
+                        request.form.get("note", ""))
+    except actions.ActionError as error:
+        return _row_response(reminder, str(error), 422)
+    db.session.commit()
+    return _row_response(reminder)
+
+
+@bp.post("/reminders/<int:reminder_id>/reopen")
+@login_required
+def reopen(reminder_id: int):
+    reminder = _reminder_for_action(reminder_id)
+    actions.reopen(reminder)
+    db.session.commit()
+    return _row_response(reminder)
+
+
+@bp.post("/reminders/<int:reminder_id>/reassign")
+@login_required
+def reassign(reminder_id: int):
+    if not current_user.is_manager:
+        abort(403)
+    reminder = _reminder_for_action(reminder_id)
+    owner_id = request.form.get("owner_id", "")
+    owner = None
+    if owner_id and owner_id != "queue":
+        owner = db.session.get(User, int(owner_id)) if owner_id.isdigit() else None
+        if owner is None:
+            return _row_response(reminder, "Choose someone on the staff.", 422)
+    try:
+        actions.reassign(reminder, owner)
+    except actions.ActionError as error:
+        return _row_response(reminder, str(error), 422)
+    db.session.commit()
+    return _row_response(reminder)
+
+
+# ---- the client card's reminders section ------------------------------------------------------
+
+def follow_up_form(client: Client, formdata=None) -> FollowUpForm:
+    default_owner = client.assigned_to_id or current_user.id
+    form = FollowUpForm(formdata=formdata, staff=queries.staff_choices(), today=local_today(),
+                        owner_id=default_owner, due_date=local_today())
+    return form
+
+
+def _card_section(client: Client, form: FollowUpForm, status: int = 200):
+    response = make_response(render_template("reminders/_card_section.html", client=client, followup_form=form,
+                                              today=local_today()), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/reminders/client/<int:client_id>")
+@login_required
+def client_section(client_id: int):
+    client = visible_client_or_404(client_id)
+    return _card_section(client, follow_up_form(client))
+
+
+@bp.post("/reminders/client/<int:client_id>")
+@login_required
+def add_follow_up(client_id: int):
+    client = visible_client_or_404(client_id)
+    form = FollowUpForm(staff=queries.staff_choices(), today=local_today())
+    if not form.validate_on_submit():
+        if not wants_partial():
+            return render("reminders/follow_up.html", client=client, followup_form=form, status=422)
+        return _card_section(client, form, 422)
+    actions.add_follow_up(client.id, form.reason.data, form.due_date.data, form.owner_id.data or None,
+                          current_user)
+    db.session.commit()
+    if wants_partial():
+        response = _card_section(client, follow_up_form(client))
+        g.pop("reminder_badge", None)
+        response.set_data(response.get_data(as_text=True) + render_template("reminders/_badge.html", oob=True))
+        return response
+    default = url_for("clients.card", client_id=client.id) if has_endpoint("clients.card") else url_for("reminders.today")
+    return redirect(_safe_next(default), 303)
