@@ -93,10 +93,11 @@ def build_digest(user: User, day: date) -> tuple[EmailMessage, int] | None:
     count = listing.overdue_total + len(listing.due_today)
     shop = db.session.scalar(sa.select(Shop).limit(1))
     base = link_base()
-    with current_app.test_request_context("/", base_url=base):
-        today_url = url_for("reminders.today", _external=True)
+    # Paths come from the URL map; the host from link_base(), whatever request (if any) is around.
+    with current_app.test_request_context("/"):
+        today_url = base + url_for("reminders.today")
         card_urls = {
-            r.client_id: (url_for("clients.card", client_id=r.client_id, _external=True)
+            r.client_id: (base + url_for("clients.card", client_id=r.client_id)
                           if "clients.card" in current_app.view_functions else today_url)
             for r in due
         }
