@@ -1,0 +1,138 @@
+"""Which clients a list shows: the filters of the client list, reusable by campaigns.
+
+`ClientFilter.from_args(request.args, user, shop)` reads a query string;
+`filtered_clients_query(filter, user, shop)` returns a select of Client with
+visibility applied; `filter_conditions()` gives the same as WHERE expressions.
+"""
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
+
+from clientbook.clients.access import sees_whole_book, visible_clients_filter
+from clientbook.clients.search import parse_query, terms_condition
+from clientbook.models import Client, ClientTag, ImportantDate, Preference, Purchase, Shop, User, utcnow
+
+SCOPES = ("mine", "all")
+
+
+@dataclass
+class ClientFilter:
+    q: str = ""
+    scope: str = "all"  # "mine": assigned to the signed-in user
+    assigned_to_id: int | None = None
+    tag: str = ""
+    preference_key_id: int | None = None
+    preference_value: str = ""
+    birthday_month: int | None = None  # 1..12
+    no_purchase_since: date | None = None
+    last_purchase_before: date | None = None
+    last_purchase_after: date | None = None
+    min_spend_cents: int | None = None
+    include_archived: bool = False
+    archived_only: bool = False
+
+    @classmethod
+    def from_args(cls, args: MultiDict, user: User, shop: Shop | None) -> ClientFilter:
+        """Read a query string; anything malformed is ignored rather than failing the page."""
+        default_scope = "all" if user.is_manager else "mine"
+        scope = args.get("scope", default_scope)
+        birthday = args.get("birthday_month", "")
+        if birthday == "this":
+            birthday_month = shop_today(shop).month
+        else:
+            birthday_month = _int(birthday) if _int(birthday) in range(1, 13) else None
+        spend = _int(args.get("min_spend", ""))
+        archived = args.get("archived", "")
+        return cls(
+            q=args.get("q", "").strip()[:200],
+            scope=scope if scope in SCOPES else default_scope,
+            assigned_to_id=_int(args.get("assigned_to", "")),
+            tag=args.get("tag", "").strip()[:60],
+            preference_key_id=_int(args.get("pref_key", "")),
+            preference_value=args.get("pref_value", "").strip()[:200],
+            birthday_month=birthday_month,
+            no_purchase_since=_date(args.get("no_purchase_since", "")),
+            last_purchase_before=_date(args.get("last_purchase_before", "")),
+            last_purchase_after=_date(args.get("last_purchase_after", "")),
+            min_spend_cents=spend * 100 if spend is not None else None,
+            include_archived=archived in ("include", "only"),
+            archived_only=archived == "only",
+        )
+
+    def is_default_for(self, user: User) -> bool:
+        """True when nothing beyond the default scope is chosen."""
+        default = ClientFilter(scope="all" if user.is_manager else "mine")
+        return all(getattr(self, f.name) == getattr(default, f.name) for f in fields(self) if f.name != "q")
+
+
+def shop_today(shop: Shop | None) -> date:
+    tz = zoneinfo.ZoneInfo(shop.timezone if shop else "UTC")
+    return utcnow().replace(tzinfo=zoneinfo.ZoneInfo("UTC")).astimezone(tz).date()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def filter_conditions(f: ClientFilter, user: User, shop: Shop | None, *, with_search: bool = True) -> list:
+    """WHERE expressions on Client for this filter, visibility included (search terms optional)."""
+    conditions = [Client.merged_into_id.is_(None), visible_clients_filter(user, shop)]
+    if f.archived_only:
+        conditions.append(Client.archived_at.is_not(None))
+    elif not f.include_archived:
+        conditions.append(Client.archived_at.is_(None))
+    if f.scope == "mine" or (not sees_whole_book(user, shop)):
+        conditions.append(Client.assigned_to_id == user.id)
+    if f.assigned_to_id is not None:
+        conditions.append(Client.assigned_to_id == f.assigned_to_id)
+    if f.tag:
+        conditions.append(sa.exists().where(ClientTag.client_id == Client.id, ClientTag.tag == f.tag))
+    if f.preference_key_id is not None:
+        preference = sa.exists().where(Preference.client_id == Client.id, Preference.key_id == f.preference_key_id)
+        if f.preference_value:
+            preference = preference.where(sa.func.lower(Preference.value) == f.preference_value.lower())
+        conditions.append(preference)
+    if f.birthday_month is not None:
+        conditions.append(sa.exists().where(
+            ImportantDate.client_id == Client.id, ImportantDate.kind == "birthday",
+            ImportantDate.month == f.birthday_month, ImportantDate.for_whom == "",
+        ))
+    if f.no_purchase_since is not None:
+        conditions.append(~_purchased_from(f.no_purchase_since))
+    if f.last_purchase_before is not None:
+        conditions.append(sa.exists().where(Purchase.client_id == Client.id))
+        conditions.append(~_purchased_from(f.last_purchase_before))
+    if f.last_purchase_after is not None:
+        conditions.append(_purchased_from(f.last_purchase_after))
+    if f.min_spend_cents is not None:
+        spend = (sa.select(sa.func.coalesce(sa.func.sum(Purchase.total_cents), 0))
+                 .where(Purchase.client_id == Client.id).scalar_subquery())
+        conditions.append(spend >= f.min_spend_cents)
+    if with_search and f.q:
+        conditions.append(terms_condition(parse_query(f.q, shop.country if shop else None)))
+    return conditions
+
+
+def _purchased_from(day: date):
+    return sa.exists().where(Purchase.client_id == Client.id, Purchase.purchased_on >= day)
+
+
+def filtered_clients_query(f: ClientFilter, user: User, shop: Shop | None) -> sa.Select:
+    """A select of Client matching the filter (visibility applied), in name order."""
+    return (sa.select(Client).where(*filter_conditions(f, user, shop))
+            .order_by(Client.last_name, Client.first_name, Client.id))

@@ -1,0 +1,108 @@
+"""Read-side helpers for the card and the list: one query each, nothing lazy in loops."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+import sqlalchemy as sa
+
+from clientbook.clients.timeline import client_timeline
+from clientbook.extensions import db
+from clientbook.models import Client, ClientTag, PreferenceKey, Purchase, Shop, User, WishlistItem
+
+TIMELINE_PAGE = 40
+
+
+@dataclass
+class Summary:
+    spend_cents: int
+    visits: int
+    last_purchase_on: date | None
+
+
+def purchase_summary(client_id: int) -> Summary:
+    spend, visits, last = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(Purchase.total_cents), 0), sa.func.count(Purchase.id),
+                  sa.func.max(Purchase.purchased_on)).where(Purchase.client_id == client_id)
+    ).one()
+    return Summary(int(spend or 0), int(visits or 0), last)
+
+
+def active_preference_keys() -> list[PreferenceKey]:
+    return db.session.scalars(
+        sa.select(PreferenceKey).where(PreferenceKey.active.is_(True)).order_by(PreferenceKey.position, PreferenceKey.id)
+    ).all()
+
+
+def all_tags() -> list[str]:
+    return db.session.scalars(sa.select(ClientTag.tag).distinct().order_by(ClientTag.tag)).all()
+
+
+def staff_members() -> list[User]:
+    return db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)).all()
+
+
+def possible_duplicates(client: Client, limit: int = 10) -> list[Client]:
+    """Other live clients with the same email, phone, or the same full name (accent/case-insensitive)."""
+    conditions = []
+    if client.email:
+        conditions.append(Client.email == client.email)
+    if client.phone:
+        conditions.append(Client.phone == client.phone)
+    if client.first_name and client.last_name:
+        conditions.append(sa.and_(sa.func.lower(Client.last_name) == client.last_name.lower(),
+                                  sa.func.lower(Client.first_name) == client.first_name.lower()))
+    if not conditions:
+        return []
+    rows = db.session.scalars(
+        sa.select(Client).where(Client.id != client.id, Client.merged_into_id.is_(None), sa.or_(*conditions))
+        .order_by(Client.last_name, Client.first_name).limit(limit)
+    ).all()
+    return rows
+
+
+class CardData:
+    """Everything the client card shows, computed only when a rendered block asks for it."""
+
+    def __init__(self, client: Client, shop: Shop, full_history: bool = False):
+        self.client = client
+        self.shop = shop
+        self.full_history = full_history
+
+    @cached_property
+    def summary(self) -> Summary:
+        return purchase_summary(self.client.id)
+
+    @cached_property
+    def preference_keys(self) -> list[PreferenceKey]:
+        return active_preference_keys()
+
+    @cached_property
+    def preference_rows(self) -> list[tuple[PreferenceKey, str]]:
+        values = {p.key_id: p.value for p in self.client.preferences}
+        return [(key, values.get(key.id, "")) for key in self.preference_keys]
+
+    @cached_property
+    def _timeline(self):
+        return client_timeline(self.client.id, None if self.full_history else TIMELINE_PAGE)
+
+    @property
+    def timeline(self):
+        return self._timeline[0]
+
+    @property
+    def timeline_has_more(self) -> bool:
+        return self._timeline[1]
+
+    @cached_property
+    def wishes(self) -> list[WishlistItem]:
+        return db.session.scalars(
+            sa.select(WishlistItem).where(WishlistItem.client_id == self.client.id)
+            .order_by(WishlistItem.fulfilled_at.is_not(None), WishlistItem.created_at.desc())
+        ).all()
+
+    @cached_property
+    def duplicates(self) -> list[Client]:
+        return possible_duplicates(self.client, limit=5)
+

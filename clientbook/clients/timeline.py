@@ -1,0 +1,80 @@
+"""The client's timeline: one list, newest first, fed by sources any feature can register.
+
+A source is fn(client_id) -> list[TimelineEntry]; the card renders each entry with
+`{% include entry.template %}` and `entry` in the context. Purchases, notes and
+wish-list additions are registered here the same way other features add theirs.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from clientbook.extensions import db
+from clientbook.models import Note, Purchase, User, WishlistItem
+
+
+@dataclass
+class TimelineEntry:
+    when: datetime  # naive UTC, or a date's noon for day-only events
+    kind: str  # "purchase", "note", "wishlist", ... (also a CSS hook)
+    template: str
+    data: object
+
+
+TimelineSource = Callable[[int], list[TimelineEntry]]
+_sources: list[TimelineSource] = []
+
+
+def register_timeline_source(fn: TimelineSource) -> TimelineSource:
+    """Add a source (usable as a decorator). Registering the same function twice is a no-op."""
+    if fn not in _sources:
+        _sources.append(fn)
+    return fn
+
+
+def client_timeline(client_id: int, limit: int | None = None) -> tuple[list[TimelineEntry], bool]:
+    """Entries from every source, newest first; and whether more than `limit` existed."""
+    entries = [entry for source in _sources for entry in source(client_id)]
+    entries.sort(key=lambda e: e.when, reverse=True)
+    if limit is not None and len(entries) > limit:
+        return entries[:limit], True
+    return entries, False
+
+
+def _day_instant(day, created_at: datetime | None) -> datetime:
+    # A purchase has only a day; when it was logged that same day, its logging time orders it among notes.
+    if created_at is not None and created_at.date() == day:
+        return created_at
+    return datetime.combine(day, time(12))
+
+
+@register_timeline_source
+def purchases(client_id: int) -> list[TimelineEntry]:
+    rows = db.session.scalars(
+        sa.select(Purchase).where(Purchase.client_id == client_id)
+        .options(selectinload(Purchase.items), selectinload(Purchase.associate))
+    ).all()
+    return [TimelineEntry(_day_instant(p.purchased_on, p.created_at), "purchase", "clients/timeline/_purchase.html", p)
+            for p in rows]
+
+
+@register_timeline_source
+def notes(client_id: int) -> list[TimelineEntry]:
+    rows = db.session.scalars(
+        sa.select(Note).where(Note.client_id == client_id).options(selectinload(Note.author))
+    ).all()
+    return [TimelineEntry(n.created_at, "note", "clients/timeline/_note.html", n) for n in rows]
+
+
+@register_timeline_source
+def wishlist_additions(client_id: int) -> list[TimelineEntry]:
+    rows = db.session.execute(
+        sa.select(WishlistItem, User.name).outerjoin(User, User.id == WishlistItem.added_by_id)
+        .where(WishlistItem.client_id == client_id)
+    ).all()
+    return [TimelineEntry(item.created_at, "wishlist", "clients/timeline/_wishlist.html",
+                          {"item": item, "added_by": added_by}) for item, added_by in rows]
