@@ -1,0 +1,315 @@
+"""Matching imported rows to the book and writing them, set-based.
+
+Every existing email, phone and external id is loaded once into dicts; rows are
+matched in memory (so duplicates inside one file land on one client too), then
+written with a handful of bulk statements per thousand clients. The caller owns
+the transaction: nothing here commits.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from clientbook.extensions import db
+from clientbook.imports.client_rows import ClientReading, ClientRow
+from clientbook.models import Client, ClientExternalId, ClientTag, ImportantDate, Note, utcnow
+from clientbook.search_index import refresh_search_tokens
+
+CHUNK = 1000
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Group:
+    """All rows of the file that are one client: an existing one (client_id) or a new one."""
+
+    client_id: int | None
+    rows: list[ClientRow] = field(default_factory=list)
+    is_new: bool = False  # fixed when planned; client_id is filled in once a new client is written
+
+
+@dataclass
+class ClientPlan:
+    reading: ClientReading
+    groups: list[Group]
+
+    @property
+    def to_create(self) -> int:
+        return sum(1 for g in self.groups if g.is_new)
+
+    @property
+    def merged_into_existing(self) -> int:
+        return sum(len(g.rows) for g in self.groups if not g.is_new)
+
+    @property
+    def duplicates_in_file(self) -> int:
+        return sum(len(g.rows) - 1 for g in self.groups if g.is_new)
+
+    @property
+    def merged(self) -> int:
+        return self.merged_into_existing + self.duplicates_in_file
+
+    @property
+    def skipped(self) -> int:
+        return self.reading.skipped
+
+
+@dataclass
+class ClientImportResult:
+    created: int
+    merged: int
+    skipped: int
+    client_ids: list[int]
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def allocate_ids(model, count: int) -> list[int]:
+    """Primary keys for `count` new rows, so bulk inserts need no RETURNING (which SQLite runs row by row).
+
+    SQLite: the import's transaction began IMMEDIATE, so it holds the write lock and
+    max(id) can't move under us. PostgreSQL: draw the values from the table's sequence.
+    """
+    if count == 0:
+        return []
+    table = model.__table__
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return list(db.session.scalars(
+            sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id")))
+            .select_from(sa.func.generate_series(1, count))))
+    start = (db.session.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+    return list(range(start, start + count))
+
+
+# ---- matching ------------------------------------------------------------------------------
+
+def _row_keys(row: ClientRow) -> list[tuple]:
+    keys: list[tuple] = []
+    if row.clientbook_id is not None:
+        keys.append(("id", row.clientbook_id))
+    keys.extend(("ext", source, value) for source, value in row.external_ids)
+    if row.email:
+        keys.append(("email", row.email))
+    if row.phone and row.phone_valid:
+        keys.append(("phone", row.phone))
+    return keys
+
+
+def _existing_keys() -> dict[tuple, int]:
+    """Every key that already identifies a client in the book -> that client's id (merged rows followed)."""
+    keys: dict[tuple, int] = {}
+    live = Client.merged_into_id.is_(None)
+    for client_id, email, phone, phone_valid in db.session.execute(
+        sa.select(Client.id, Client.email, Client.phone, Client.phone_valid).where(live)
+    ):
+        keys[("id", client_id)] = client_id
+        if email:
+            keys.setdefault(("email", email.lower()), client_id)
+        if phone and phone_valid:
+            keys.setdefault(("phone", phone), client_id)
+    target = sa.func.coalesce(Client.merged_into_id, Client.id)
+    for source, value, client_id in db.session.execute(
+        sa.select(ClientExternalId.source, ClientExternalId.value, target).join(Client)
+    ):
+        keys.setdefault(("ext", source, value), client_id)
+    return keys
+
+
+def plan_clients(reading: ClientReading) -> ClientPlan:
+    """Decide, without writing, which rows create a client and which merge into which."""
+    known: dict[tuple, int] = _existing_keys()  # key -> existing id (>= 0) or -(new group index + 1)
+    groups: list[Group] = []
+    existing_groups: dict[int, Group] = {}
+    for row in reading.rows:
+        keys = _row_keys(row)
+        target = next((known[k] for k in keys if k in known), None)
+        if target is None:
+            groups.append(Group(client_id=None, rows=[row], is_new=True))
+            target = -len(groups)
+        elif target < 0:
+            groups[-target - 1].rows.append(row)
+        else:
+            group = existing_groups.get(target)
+            if group is None:
+                group = existing_groups[target] = Group(client_id=target)
+                groups.append(group)
+            group.rows.append(row)
+        for key in keys:
+            known.setdefault(key, target)
+    return ClientPlan(reading=reading, groups=groups)
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Progress | None = None) -> ClientImportResult:
+    fmt = plan.reading.format
+    source = fmt.consent_source
+    now = utcnow()
+    total = len(plan.groups)
+    done = 0
+    touched: list[int] = []
+    if any(g.is_new and g.client_id is not None for g in plan.groups):
+        raise RuntimeError("This plan was already written.")
+    new_groups = [g for g in plan.groups if g.is_new]
+    existing_groups = [g for g in plan.groups if not g.is_new]
+
+    for batch in chunks(new_groups):
+        ids = allocate_ids(Client, len(batch))
+        values = [{"id": client_id, **_new_client_values(g.rows, source, now)} for client_id, g in zip(ids, batch)]
+        db.session.execute(sa.insert(Client.__table__), values)
+        for group, client_id in zip(batch, ids):
+            group.client_id = client_id
+        _write_details(batch, now, author_id, existing=False)
+        touched.extend(ids)
+        done += len(batch)
+        if progress:
+            progress(done, total)
+
+    for batch in chunks(existing_groups):
+        touched.extend(_update_existing(batch, source, now) | _write_details(batch, now, author_id, existing=True))
+        done += len(batch)
+        if progress:
+            progress(done, total)
+
+    # Only clients whose names, email, phone or tags changed need new search tokens.
+    refresh_search_tokens(touched)
+    return ClientImportResult(created=len(new_groups), merged=plan.merged, skipped=plan.skipped, client_ids=touched)
+
+
+def _first(rows: Iterable[ClientRow], name: str):
+    return next((getattr(r, name) for r in rows if getattr(r, name)), None)
+
+
+def _consent(rows: list[ClientRow], name: str) -> bool | None:
+    """Any opt-in wins over silence; the last explicit choice in the file wins overall."""
+    explicit = [getattr(r, name) for r in rows if getattr(r, name) is not None]
+    return explicit[-1] if explicit else None
+
+
+def _best_phone(rows: list[ClientRow]) -> tuple[str | None, bool]:
+    for row in rows:
+        if row.phone and row.phone_valid:
+            return row.phone, True
+    phone = _first(rows, "phone")
+    return phone, False
+
+
+def _new_client_values(rows: list[ClientRow], source: str, now) -> dict:
+    phone, phone_valid = _best_phone(rows)
+    values = {
+        "first_name": _first(rows, "first_name") or "",
+        "last_name": _first(rows, "last_name") or "",
+        "email": _first(rows, "email"),
+        "phone": phone,
+        "phone_valid": phone_valid,
+        "address": _first(rows, "address") or "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    for channel in ("email", "sms"):
+        opted_in = _consent(rows, f"{channel}_opt_in") is True
+        values[f"{channel}_opt_in"] = opted_in
+        values[f"{channel}_opt_in_at"] = now if opted_in else None
+        values[f"{channel}_opt_in_source"] = source if opted_in else ""
+    return values
+
+
+_UPDATABLE = ("first_name", "last_name", "email", "phone", "phone_valid", "address",
+              "email_opt_in", "email_opt_in_at", "email_opt_in_source",
+              "sms_opt_in", "sms_opt_in_at", "sms_opt_in_source")
+
+
+_SEARCHED = ("first_name", "last_name", "email", "phone")
+
+
+def _update_existing(groups: list[Group], source: str, now) -> set[int]:
+    """Fill what the book lacks; never overwrite what a person typed, except consent changes.
+
+    Returns the ids whose searchable fields changed.
+    """
+    by_id = {g.client_id: g for g in groups}
+    current = {
+        row.id: row._asdict()
+        for row in db.session.execute(
+            sa.select(Client.id, *(getattr(Client, name) for name in _UPDATABLE)).where(Client.id.in_(by_id))
+        )
+    }
+    updates = []
+    searchable_changed: set[int] = set()
+    for client_id, group in by_id.items():
+        before = current[client_id]
+        after = dict(before)
+        for name in ("first_name", "last_name", "email", "address"):
+            if not before[name]:
+                after[name] = _first(group.rows, name) or before[name]
+        phone, phone_valid = _best_phone(group.rows)
+        if phone and (not before["phone"] or (phone_valid and not before["phone_valid"])):
+            after["phone"], after["phone_valid"] = phone, phone_valid
+        for channel in ("email", "sms"):
+            wanted = _consent(group.rows, f"{channel}_opt_in")
+            if wanted is not None and wanted != before[f"{channel}_opt_in"]:
+                after[f"{channel}_opt_in"] = wanted
+                after[f"{channel}_opt_in_at"] = now
+                after[f"{channel}_opt_in_source"] = source
+        if after != before:
+            after["updated_at"] = now
+            updates.append(after)
+            if any(after[name] != before[name] for name in _SEARCHED):
+                searchable_changed.add(client_id)
+    if updates:
+        db.session.execute(sa.update(Client), updates)
+    return searchable_changed
+
+
+def _write_details(groups: list[Group], now, author_id: int | None, existing: bool) -> set[int]:
+    """Tags, external ids, birthday/anniversary and notes of these clients, skipping what is already there.
+
+    Returns the ids that got new tags.
+    """
+    ids = [g.client_id for g in groups]
+    have_tags: set[tuple[int, str]] = set()
+    have_dates: set[tuple[int, str]] = set()
+    have_notes: set[tuple[int, str]] = set()
+    if existing:
+        have_tags = {(cid, tag.casefold()) for cid, tag in db.session.execute(
+            sa.select(ClientTag.client_id, ClientTag.tag).where(ClientTag.client_id.in_(ids)))}
+        have_dates = set(db.session.execute(
+            sa.select(ImportantDate.client_id, ImportantDate.kind)
+            .where(ImportantDate.client_id.in_(ids), ImportantDate.for_whom == "")).tuples())
+        have_notes = set(db.session.execute(
+            sa.select(Note.client_id, Note.body).where(Note.client_id.in_(ids))).tuples())
+    taken_external = set(db.session.execute(
+        sa.select(ClientExternalId.source, ClientExternalId.value).where(
+            ClientExternalId.value.in_({v for g in groups for r in g.rows for _s, v in r.external_ids}))).tuples())
+
+    tags, externals, dates, notes = [], [], [], []
+    for group in groups:
+        cid = group.client_id
+        for row in group.rows:
+            for tag in row.tags:
+                if (cid, tag.casefold()) not in have_tags:
+                    have_tags.add((cid, tag.casefold()))
+                    tags.append({"client_id": cid, "tag": tag})
+            for source, value in row.external_ids:
+                if (source, value) not in taken_external:
+                    taken_external.add((source, value))
+                    externals.append({"client_id": cid, "source": source, "value": value})
+            for kind in ("birthday", "anniversary"):
+                when = getattr(row, kind)
+                if when and (cid, kind) not in have_dates:
+                    have_dates.add((cid, kind))
+                    dates.append({"client_id": cid, "kind": kind, "label": "", "month": when.month, "day": when.day,
+                                  "year": when.year, "for_whom": "", "created_at": now})
+            if row.note and (cid, row.note) not in have_notes:
+                have_notes.add((cid, row.note))
+                notes.append({"client_id": cid, "author_id": author_id, "body": row.note, "created_at": now})
+    for model, values in ((ClientTag, tags), (ClientExternalId, externals), (ImportantDate, dates), (Note, notes)):
+        if values:
+            db.session.execute(sa.insert(model.__table__), values)
+    return {value["client_id"] for value in tags}
