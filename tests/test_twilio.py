@@ -184,8 +184,22 @@ def test_undelivered_status_marks_failed(app, client, sms_shop, fake):
 
 # ---- inbound texts ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("word", ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
-                                  "REVOKE", "OPT OUT", "OPTOUT"])
+@pytest.mark.parametrize("text, kind", [
+    *[(word, "stop") for word in ("STOP", "stop", "Stop.", " STOPALL ", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
+                                  "REVOKE", "OPT OUT", "opt  out", "OPTOUT")],
+    *[(word, "start") for word in ("START", "start", "UNSTOP", "YES", "Yes!")],
+    *[(word, "help") for word in ("HELP", "help", "INFO")],
+    *[(word, None) for word in ("Stop by on Saturday?", "yes please, I'd love to", "Thanks!", "")],
+])
+def test_keyword_table(text, kind):
+    from clientbook.messaging.webhooks import HELP_WORDS, START_WORDS, STOP_WORDS, keyword
+
+    found = keyword(text)
+    actual = "stop" if found in STOP_WORDS else "start" if found in START_WORDS else "help" if found in HELP_WORDS else None
+    assert actual == kind
+
+
+@pytest.mark.parametrize("word", ["STOP", "Opt out"])
 def test_stop_words_revoke_sms_consent_at_once(app, client, sms_shop, fake, word):
     with app.app_context():
         camille_id = make_client().id
@@ -217,8 +231,7 @@ def test_start_restores_consent(app, client, sms_shop, fake):
         assert outbox.deliver(queue_sms(camille)) == "sent"
 
 
-@pytest.mark.parametrize("word", ["UNSTOP", "YES"])
-def test_other_start_words(app, client, sms_shop, fake, word):
+def test_other_start_words(app, client, sms_shop, fake, word="UNSTOP"):
     with app.app_context():
         camille_id = make_client(sms_opt_in=False).id
     post_signed(client, fake, "/hooks/twilio/inbound", fake.inbound_params("+33612345678", word))

@@ -109,10 +109,13 @@ def deliver(message_id: int, now: datetime | None = None) -> str:
         enqueue_delivery(message.id, eta=allowed_at)
         return "deferred"
 
+    request = _provider_request(message)
     message.request_started_at = utcnow()
     db.session.commit()
+    # No database transaction is open from here until the answer: with SQLite a worker that
+    # held one across a slow provider call would block every other writer.
     try:
-        result = _send_through_provider(message)
+        result = _send_through_provider(request)
     except TransientError as exc:
         if message.attempts >= MAX_ATTEMPTS:
             _finish(message, "failed", error=f"Gave up after {message.attempts} attempts: {exc.reason}")
@@ -173,23 +176,32 @@ def _allowed_at(message: Message, now: datetime) -> datetime:
                              shop.quiet_hours_end if shop else None)
 
 
-def _send_through_provider(message: Message) -> SendResult:
+def _provider_request(message: Message) -> dict:
+    """Everything the provider call needs, as plain values read before the transaction ends."""
     shop = current_shop()
-    if message.channel == "sms":
-        from clientbook.messaging.channels import twilio
-        from clientbook.messaging.links import public_url
+    return {
+        "id": message.id, "channel": message.channel, "to": message.to_address, "subject": message.subject,
+        "body": message.body, "client_id": message.client_id,
+        "idempotency_key": message.idempotency_key or f"message:{message.id}",
+        "shop_name": shop.name if shop else "", "postal_address": shop.postal_address if shop else "",
+    }
 
-        callback = public_url("public.twilio_status", m=message.id)
-        return twilio.send_sms(message.to_address, message.body, status_callback=callback,
-                               idempotency_key=message.idempotency_key or f"message:{message.id}")
-    from clientbook.messaging.channels import email
+
+def _send_through_provider(request: dict) -> SendResult:
     from clientbook.messaging.links import public_url, unsubscribe_token
 
-    token = unsubscribe_token(message.client_id, consent.address_hash("email", message.to_address))
+    if request["channel"] == "sms":
+        from clientbook.messaging.channels import twilio
+
+        callback = public_url("public.twilio_status", m=request["id"])
+        return twilio.send_sms(request["to"], request["body"], status_callback=callback,
+                               idempotency_key=request["idempotency_key"])
+    from clientbook.messaging.channels import email
+
+    token = unsubscribe_token(request["client_id"], consent.address_hash("email", request["to"]))
     mail = email.build_email(
-        to=message.to_address, subject=message.subject, body=message.body,
-        shop_name=shop.name if shop else "", postal_address=shop.postal_address if shop else "",
-        unsubscribe_url=public_url("public.unsubscribe", token=token),
+        to=request["to"], subject=request["subject"], body=request["body"], shop_name=request["shop_name"],
+        postal_address=request["postal_address"], unsubscribe_url=public_url("public.unsubscribe", token=token),
     )
     return email.send(mail)
 
