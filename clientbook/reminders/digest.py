@@ -75,7 +75,8 @@ def schedule_digests(now_utc: datetime | None = None) -> list[tuple[int, date]]:
     recipients = db.session.scalars(
         sa.select(User.id).where(
             User.active.is_(True), User.digest_enabled.is_(True),
-            sa.exists().where(Reminder.owner_id == User.id, queries._shows_by(day)),
+            sa.exists().where(Reminder.owner_id == User.id, Reminder.state.in_(("open", "snoozed")),
+                              sa.func.coalesce(Reminder.snoozed_until, Reminder.due_date) <= day),
             ~sa.exists().where(DigestDelivery.user_id == User.id, DigestDelivery.day == day),
         ).order_by(User.id)
     ).all()
@@ -90,7 +91,7 @@ def build_digest(user: User, day: date) -> tuple[EmailMessage, int] | None:
     due = [*listing.overdue, *listing.due_today]
     if not due:
         return None
-    count = listing.overdue_total + len(listing.due_today)
+    count = listing.totals["overdue"] + listing.totals["today"]
     shop = db.session.scalar(sa.select(Shop).limit(1))
     base = link_base()
     # Paths come from the URL map; the host from link_base(), whatever request (if any) is around.

@@ -12,7 +12,8 @@ from clientbook.models import Purchase, PurchaseItem, Reminder, Role, User
 from clientbook.models.reminders import OPEN_STATES
 from clientbook.reminders.rules import LOOKAHEAD_DAYS
 
-OVERDUE_SHOWN = 50  # the oldest overdue beyond this are counted, not listed
+GROUP_SHOWN = 25  # rows per group before "Show all"; keeps the page light and fast
+GROUP_MAX = 500  # "Show all" still has a ceiling
 
 
 @dataclass
@@ -21,23 +22,38 @@ class TodayList:
     overdue: list[Reminder] = field(default_factory=list)
     due_today: list[Reminder] = field(default_factory=list)
     upcoming: list[Reminder] = field(default_factory=list)
-    overdue_total: int = 0
+    totals: dict[str, int] = field(default_factory=dict)
     last_bought: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
         return not (self.overdue or self.due_today or self.upcoming)
 
+    @property
+    def overdue_total(self) -> int:
+        return self.totals.get("overdue", len(self.overdue))
+
 
 def _owned_by(owner_id: int | None):
     return Reminder.owner_id.is_(None) if owner_id is None else Reminder.owner_id == owner_id
 
 
-def _shows_by(day: date):
-    """Open reminders due by `day`, and snoozed ones coming back by then (both use ix_reminder_today)."""
-    return sa.or_(
-        sa.and_(Reminder.state == "open", Reminder.due_date <= day),
-        sa.and_(Reminder.state == "snoozed", Reminder.snoozed_until <= day),
+def _shows(owner_id: int | None, first: date | None, last: date):
+    """Open reminders due in [first, last] and snoozed ones coming back then.
+
+    Owner and open states come first so ix_reminder_today (owner_id, state, due_date) seeks
+    straight to them: done/dismissed history is never scanned.
+    """
+    def within(column):
+        return column <= last if first is None else column.between(first, last)
+
+    return sa.and_(
+        _owned_by(owner_id),
+        Reminder.state.in_(OPEN_STATES),
+        sa.or_(
+            sa.and_(Reminder.state == "open", within(Reminder.due_date)),
+            sa.and_(Reminder.state == "snoozed", within(Reminder.snoozed_until)),
+        ),
     )
 
 
@@ -45,28 +61,36 @@ def _action_day():
     return sa.case((Reminder.state == "snoozed", Reminder.snoozed_until), else_=Reminder.due_date)
 
 
-def today_list(owner_id: int | None, today: date) -> TodayList:
-    """One person's list (owner_id=None: the shop queue): overdue, today, next 7 days."""
+def _group(condition, order, limit: int) -> tuple[list[Reminder], int]:
+    rows = db.session.scalars(
+        sa.select(Reminder).options(joinedload(Reminder.client), joinedload(Reminder.important_date))
+        .where(condition).order_by(*order).limit(limit + 1)
+    ).all()
+    if len(rows) <= limit:
+        return list(rows), len(rows)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Reminder).where(condition))
+    return list(rows[:limit]), total
+
+
+def today_list(owner_id: int | None, today: date, show_all: str = "") -> TodayList:
+    """One person's list (owner_id=None: the shop queue): overdue, today, next 7 days.
+
+    Each group lists its first GROUP_SHOWN rows (all of them for the group named in show_all)
+    and counts the rest: a few indexed queries whatever the size of the book.
+    """
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
-    base = sa.select(Reminder).options(joinedload(Reminder.client), joinedload(Reminder.important_date))
-    current = db.session.scalars(
-        base.where(_owned_by(owner_id), _shows_by(horizon), _action_day() >= today)
-        .order_by(_action_day(), Reminder.id)
-    ).all()
-    overdue = db.session.scalars(
-        base.where(_owned_by(owner_id), _shows_by(today - timedelta(days=1)))
-        .order_by(_action_day().desc(), Reminder.id).limit(OVERDUE_SHOWN)
-    ).all()
-    result = TodayList(today=today, overdue=list(overdue))
-    result.overdue_total = len(overdue)
-    if len(overdue) == OVERDUE_SHOWN:
-        result.overdue_total = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Reminder)
-            .where(_owned_by(owner_id), _shows_by(today - timedelta(days=1)))
-        )
-    for reminder in current:
-        (result.due_today if reminder.action_date == today else result.upcoming).append(reminder)
-    result.last_bought = last_bought([r.client_id for r in [*overdue, *current]])
+    yesterday = today - timedelta(days=1)
+
+    def limit(group: str) -> int:
+        return GROUP_MAX if show_all == group else GROUP_SHOWN
+
+    result = TodayList(today=today)
+    result.overdue, result.totals["overdue"] = _group(
+        _shows(owner_id, None, yesterday), (_action_day().desc(), Reminder.id), limit("overdue"))
+    result.due_today, result.totals["today"] = _group(_shows(owner_id, today, today), (Reminder.id,), limit("today"))
+    result.upcoming, result.totals["upcoming"] = _group(
+        _shows(owner_id, today + timedelta(days=1), horizon), (_action_day(), Reminder.id), limit("upcoming"))
+    result.last_bought = last_bought([r.client_id for r in (*result.overdue, *result.due_today, *result.upcoming)])
     return result
 
 
@@ -92,9 +116,7 @@ def last_bought(client_ids: list[int]) -> dict[int, str]:
 
 def due_count(owner_id: int, today: date) -> int:
     """Overdue + due today for one person: the number on the Today badge."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Reminder).where(_owned_by(owner_id), _shows_by(today))
-    ) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Reminder).where(_shows(owner_id, None, today))) or 0
 
 
 def open_for_client(client_id: int) -> list[Reminder]:

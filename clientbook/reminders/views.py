@@ -102,7 +102,7 @@ def today():
             owner = db.get_or_404(User, int(who))
         else:
             abort(404)
-    listing = queries.today_list(owner.id if owner else None, day)
+    listing = queries.today_list(owner.id if owner else None, day, show_all=request.args.get("all", ""))
     staff = queries.staff_choices() if current_user.is_manager else []
     return render(
         "reminders/today.html", "today_list", listing=listing, owner=owner, today=day, staff=staff,
