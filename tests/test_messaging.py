@@ -416,3 +416,34 @@ def test_dashboard_results_function(app, shop):
         bea = next(r for r in rows if r.user_id == shop["associate2"])
         assert bea.outreaches == 3 and total.outreaches == 3 and campaign_messages == 1
         assert db.session.get(User, shop["associate2"]).name == bea.name
+
+
+def test_card_shows_outreach_buttons_and_messages(app, client, auth, shop):
+    if "clients.card" not in app.view_functions:
+        pytest.skip("the client card is not installed")
+    with app.app_context():
+        camille = make_client(assigned_to_id=shop["associate"], email_opt_in=False)
+        db.session.add(Message(client_id=camille.id, channel="sms", direction="in", body="See you Saturday!",
+                               state="received", created_at=utcnow()))
+        db.session.commit()
+        camille_id = camille.id
+    auth.login("associate")
+    html = client.get(f"/clients/{camille_id}").get_data(as_text=True)
+    assert f'action="/clients/{camille_id}/handoff/handoff_sms"' in html
+    assert f'action="/clients/{camille_id}/handoff/whatsapp"' in html
+    assert "No email consent." in html  # the email button is shown disabled, with why
+    assert "See you Saturday!" in html
+
+
+def test_merging_clients_keeps_their_messages(app, shop):
+    from flask import current_app
+
+    from clientbook.signals import clients_merged
+
+    with app.app_context():
+        kept, duplicate = make_client(), make_client(first_name="Dup")
+        db.session.add(Message(client_id=duplicate.id, channel="handoff_sms", body="Hi", state="sent"))
+        db.session.commit()
+        clients_merged.send(current_app._get_current_object(), kept_id=kept.id, merged_ids=[duplicate.id])
+        db.session.commit()
+        assert db.session.scalar(sa.select(Message.client_id)) == kept.id

@@ -21,12 +21,27 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.setdefault("sms_length", _sms_length)
     app.jinja_env.globals.setdefault("messaging_card_channels", _card_channels)
     _register_timeline_source()
+    from clientbook import signals
+
+    signals.clients_merged.connect(_on_clients_merged)
 
 
 def _sms_length(text: str):
     from clientbook.messaging.sms_length import sms_length
 
     return sms_length(text)
+
+
+def _on_clients_merged(sender, kept_id=None, merged_ids=None, **_):
+    """Merged duplicates keep their conversations: messages move to the card that stays."""
+    import sqlalchemy as sa
+
+    from clientbook.extensions import db
+    from clientbook.models import Message
+
+    if kept_id and merged_ids:
+        db.session.execute(sa.update(Message).where(Message.client_id.in_(merged_ids))
+                           .values(client_id=kept_id).execution_options(synchronize_session=False))
 
 
 def _card_channels(client) -> list[dict]:

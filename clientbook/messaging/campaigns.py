@@ -57,19 +57,11 @@ def segment_client_ids(args: MultiDict, user: User, shop: Shop | None) -> sa.Sel
     except ModuleNotFoundError:
         client_filters = None
     if client_filters is not None and hasattr(client_filters, "filtered_clients_query"):
-        client_filter = _client_filter_from(client_filters, args)
+        client_filter = client_filters.ClientFilter.from_args(args, user, shop)
         query = client_filters.filtered_clients_query(client_filter, user, shop)
         ids = query.with_only_columns(Client.id).order_by(None)
         return ids
     return _fallback_segment(args, user, shop)
-
-
-def _client_filter_from(module, args: MultiDict):
-    cls = module.ClientFilter
-    for name in ("from_args", "from_request_args", "from_query", "parse"):
-        if hasattr(cls, name):
-            return getattr(cls, name)(args)
-    return cls(**{k: v for k, v in args.items()})
 
 
 def _fallback_segment(args: MultiDict, user: User, shop: Shop | None) -> sa.Select:

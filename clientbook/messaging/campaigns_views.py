@@ -33,9 +33,9 @@ class SegmentForm(FlaskForm):
     pref_key = SelectField("Preference", coerce=str, validators=[Optional()])
     pref_value = StringField("Preference value", validators=[Optional(), Length(max=200)])
     min_spend = IntegerField("Spent at least", validators=[Optional(), NumberRange(min=0)])
-    max_spend = IntegerField("Spent at most", validators=[Optional(), NumberRange(min=0)])
-    purchased_after = StringField("Last purchase after", validators=[Optional()], render_kw={"type": "date"})
-    purchased_before = StringField("Last purchase before", validators=[Optional()], render_kw={"type": "date"})
+    no_purchase_since = StringField("No purchase since", validators=[Optional()], render_kw={"type": "date"})
+    last_purchase_after = StringField("Bought something after", validators=[Optional()], render_kw={"type": "date"})
+    last_purchase_before = StringField("Last purchase before", validators=[Optional()], render_kw={"type": "date"})
     birthday_month = SelectField("Birthday in", coerce=str, validators=[Optional()])
     assigned_to = SelectField("Assigned to", coerce=str, validators=[Optional()])
 
@@ -154,8 +154,9 @@ def _previews(campaign: Campaign, args) -> list[dict]:
 def segment_summary(args) -> list[str]:
     """The segment in words, e.g. ["tag: vip", "birthday in May"]."""
     parts = []
-    labels = {"tag": "tag", "pref_value": "preference", "min_spend": "spent at least", "max_spend": "spent at most",
-              "purchased_after": "last purchase after", "purchased_before": "last purchase before"}
+    labels = {"tag": "tag", "pref_value": "preference", "min_spend": "spent at least",
+              "no_purchase_since": "no purchase since", "last_purchase_after": "bought after",
+              "last_purchase_before": "last purchase before"}
     for key, label in labels.items():
         for value in args.getlist(key):
             parts.append(f"{label} {value}")
