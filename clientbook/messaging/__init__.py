@@ -20,6 +20,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.jinja_env.globals.setdefault("sms_length", _sms_length)
     app.jinja_env.globals.setdefault("messaging_card_channels", _card_channels)
+    from clientbook.contacts import format_phone
+
+    app.jinja_env.filters.setdefault("phone_display", format_phone)
     _register_timeline_source()
     from clientbook import signals
 

@@ -10,7 +10,7 @@ from clientbook.models import HANDOFF_CHANNELS, MessagingSettings
 
 CHANNEL_LABELS = {
     "handoff_sms": "Text", "handoff_email": "Email", "whatsapp": "WhatsApp",
-    "sms": "SMS from the shop's number", "email": "Email from the shop",
+    "sms": "Shop SMS", "email": "Shop email",
 }
 
 
