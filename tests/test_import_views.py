@@ -127,7 +127,8 @@ def test_generic_csv_goes_through_the_column_step(client, auth, app):
 
 @pytest.mark.parametrize("data, filename, message", [
     (b"PK\x03\x04" + bytes(100), "clients.csv", b"Excel workbook"),
-    (b"First Name,Email\nA,a@example.com\n", "clients.xlsx", b"Only CSV files"),
+    (b"First Name,Email\nA,a@example.com\n", "clients.xlsx", b"spreadsheet file, not a CSV"),
+    (b"First Name,Email\nA,a@example.com\n", "clients.pdf", b"Only CSV files"),
     (bytes(range(1, 32)) * 50, "clients.csv", b"unknown encoding"),
     (b"First Name,Email\n", "clients.csv", b"no clients under it"),
 ])

@@ -180,6 +180,30 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Second chance: words inside the header ("Contact Mail", "Born on", "Mail OK"); "a+b" needs both words.
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first", "given", "prenom", "forename"),
+    "last_name": ("last", "surname", "family", "nom"),
+    "email": ("email", "mail", "courriel"),
+    "phone": ("phone", "mobile", "cell", "tel", "telephone", "portable"),
+    "birthday": ("birthday", "birth", "born", "dob", "naissance"),
+    "anniversary": ("anniversary", "wedding", "wed", "mariage"),
+    "tags": ("tags", "tag", "labels", "groups", "segment"),
+    "email_opt_in": ("newsletter", "mail+ok", "email+ok", "mail+consent", "email+consent", "mail+marketing",
+                     "email+marketing", "mail+optin", "email+optin"),
+    "sms_opt_in": ("sms", "text+ok", "text+consent", "texts"),
+    "external_id": ("ref", "reference", "id", "number"),
+    "address": ("address", "street", "adresse"),
+    "note": ("note", "notes", "memo", "comment", "comments", "remarks"),
+    "client_email": ("email", "mail"),
+    "client_phone": ("phone", "mobile"),
+    "purchased_on": ("date",),
+    "description": ("item", "product", "description"),
+    "amount": ("amount", "total", "price"),
+    "order_id": ("order", "receipt", "invoice"),
+}
+
+
 def guess_mapping(table: Table, fields: tuple[Field, ...]) -> dict[str, str]:
     """field name -> header of this table that most likely holds it (each header used once)."""
     index = table.column_index()
@@ -190,6 +214,17 @@ def guess_mapping(table: Table, fields: tuple[Field, ...]) -> dict[str, str]:
         for synonym in _SYNONYMS.get(f.name, ()):
             header = by_normalised.get(synonym)
             if synonym in index and header and header not in taken:
+                mapping[f.name] = header
+                taken.add(header)
+                break
+    for f in fields:
+        if f.name in mapping:
+            continue
+        for header in table.headers:
+            words = set(normalise_header(header).split())
+            if header and header not in taken and any(
+                set(keyword.split("+")) <= words for keyword in _KEYWORDS.get(f.name, ())
+            ):
                 mapping[f.name] = header
                 taken.add(header)
                 break

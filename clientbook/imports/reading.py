@@ -62,6 +62,9 @@ def check_filename(filename: str | None) -> None:
     name = (filename or "").strip().lower()
     if not name:
         raise UnreadableFile("Choose a CSV file to upload.")
+    if name.endswith((".xlsx", ".xls", ".numbers", ".ods")):
+        raise UnreadableFile("This is a spreadsheet file, not a CSV. In your spreadsheet, use "
+                             "File › Save As › CSV UTF-8, then upload that file.")
     if not name.endswith(ALLOWED_EXTENSIONS):
         raise UnreadableFile("Only CSV files can be imported. Export your list as CSV (a .csv file) and upload that.")
 
