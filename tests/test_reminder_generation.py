@@ -269,6 +269,8 @@ def test_preview_counts_without_writing(ctx):
         add_date(add_client(f"C{n}"), "birthday", 5, n)
     assert preview_count(rule, date(2026, 4, 30)) == 7  # 1-7 May; 8 May is beyond the next 7 days
     assert reminders() == []
+    generate(date(2026, 5, 1), date(2026, 5, 7))
+    assert preview_count(rule, date(2026, 4, 30)) == 7  # what the rule calls for, created or not
 
 
 def test_statements_compile_for_postgresql(ctx):

@@ -240,13 +240,9 @@ def generate_for_clients(client_ids: list[int], today: date | None = None) -> in
 
 
 def preview_count(rule: ReminderRule, today: date, days: int = 7) -> int:
-    """How many new reminders `rule` would create over the next `days` days (nothing is written)."""
+    """How many reminders `rule`, as it stands, calls for over the next `days` days (nothing is written)."""
     candidates = candidate_select(rule, today + timedelta(days=1), today + timedelta(days=days)).subquery("c")
-    existing = sa.exists().where(
-        Reminder.rule_id == candidates.c.rule_id, Reminder.client_id == candidates.c.client_id,
-        Reminder.occurrence == candidates.c.occurrence,
-    )
-    return db.session.scalar(sa.select(sa.func.count()).select_from(candidates).where(~existing)) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(candidates)) or 0
 
 
 def due_on(day: date) -> list[dict]:

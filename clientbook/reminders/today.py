@@ -63,7 +63,8 @@ def _action_day():
 
 def _group(condition, order, limit: int) -> tuple[list[Reminder], int]:
     rows = db.session.scalars(
-        sa.select(Reminder).options(joinedload(Reminder.client), joinedload(Reminder.important_date))
+        sa.select(Reminder)
+        .options(joinedload(Reminder.client), joinedload(Reminder.important_date), joinedload(Reminder.rule))
         .where(condition).order_by(*order).limit(limit + 1)
     ).all()
     if len(rows) <= limit:
@@ -119,9 +120,22 @@ def due_count(owner_id: int, today: date) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Reminder).where(_shows(owner_id, None, today))) or 0
 
 
+def due_counts_by_owner(today: date) -> dict[int | None, int]:
+    """Overdue + due today per person (None: the shop queue), for the manager's selector."""
+    rows = db.session.execute(
+        sa.select(Reminder.owner_id, sa.func.count()).where(
+            Reminder.state.in_(OPEN_STATES),
+            sa.or_(sa.and_(Reminder.state == "open", Reminder.due_date <= today),
+                   sa.and_(Reminder.state == "snoozed", Reminder.snoozed_until <= today)),
+        ).group_by(Reminder.owner_id)
+    ).all()
+    return {owner_id: count for owner_id, count in rows}
+
+
 def open_for_client(client_id: int) -> list[Reminder]:
     return list(db.session.scalars(
-        sa.select(Reminder).options(joinedload(Reminder.owner))
+        sa.select(Reminder)
+        .options(joinedload(Reminder.owner), joinedload(Reminder.important_date), joinedload(Reminder.rule))
         .where(Reminder.client_id == client_id, Reminder.state.in_(OPEN_STATES))
         .order_by(_action_day(), Reminder.id)
     ))

@@ -108,7 +108,7 @@ def today():
         "reminders/today.html", "today_list", listing=listing, owner=owner, today=day, staff=staff,
         viewing_queue=owner is None, viewing_self=owner is not None and owner.id == current_user.id,
         timeliness=queries.timeliness(day) if current_user.is_manager else {},
-        queue_count=queries.due_count(None, day) if current_user.is_manager else 0,
+        due_counts=queries.due_counts_by_owner(day) if current_user.is_manager else {},
         back_url=request.full_path.rstrip("?"),
     )
 

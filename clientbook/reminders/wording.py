@@ -1,7 +1,7 @@
 """How a reminder reads to people: "Anna's birthday in 14 days — wife of Marc Dupont"."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from clientbook.models import ImportantDate, Reminder
 
@@ -49,8 +49,24 @@ def relative_phrase(day: date, today: date) -> str:
     return f"in {days} days"
 
 
+def _days_ago(day: date, today: date) -> str:
+    days = (today - day).days
+    if days <= 0:
+        return "today"
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
 def headline(reminder: Reminder, today: date) -> str:
     """Why to get in touch, worded for the person doing it, relative to today."""
+    rule = reminder.rule
+    if reminder.kind == "purchase" and rule is not None:
+        bought_on = reminder.due_date - timedelta(days=rule.days)
+        return f"{rule.name}: bought {_days_ago(bought_on, today)}"
+    if reminder.kind == "lapsed":
+        last = occurrence_day(reminder)
+        if last is not None:
+            return f"No purchase for {(today - last).days} days"
+        return reminder.reason
     important = reminder.important_date
     occurs = occurrence_day(reminder)
     if important is None or occurs is None or reminder.kind not in ("birthday", "anniversary", "custom"):
