@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from clientbook.contacts import InvalidEmail, normalize_email
 from clientbook.extensions import db
@@ -33,7 +33,7 @@ def parse_money(text: str | None) -> int:
     """Cents from what people type: '1250', '1,250.50', '1 250,50', '€89.90'. Raises ValueError."""
     value = re.sub(r"[^\d.,\-]", "", (text or "").strip())
     if not value:
-        raise ValueError("Enter an amount.")
+        raise ValueError("Enter an amount like 1250 or 1250.50.")
     if "," in value and "." in value:
         # The last separator is the decimal one; the other groups thousands.
         thousands = "," if value.rfind(".") > value.rfind(",") else "."
@@ -153,7 +153,7 @@ class DateForm(FlaskForm):
     kind = SelectField("Occasion", choices=DATE_KIND_CHOICES)
     label = StringField("Name of the occasion", validators=[Length(max=80)])
     month = SelectField("Month", choices=MONTHS, coerce=int)
-    day = IntegerField("Day", validators=[DataRequired("Enter the day."), NumberRange(1, 31, "Enter a day from 1 to 31.")],
+    day = IntegerField("Day", validators=[InputRequired("Enter the day."), NumberRange(1, 31, "Enter a day from 1 to 31.")],
                        render_kw={"inputmode": "numeric"})
     year = IntegerField("Year (if known)", validators=[Optional(), NumberRange(1900, 2100, "Enter a year like 1984.")],
                         render_kw={"inputmode": "numeric"})
