@@ -1,0 +1,1 @@
+"""Benchmark of the design budgets: `python -m bench` (make bench)."""

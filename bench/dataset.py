@@ -1,0 +1,345 @@
+"""The reference book: a deterministic shop with tens of thousands of clients, built fast and cached.
+
+The schema comes from db.create_all(); the few rows with logic behind them (the shop, staff,
+preference keys, per-shop defaults) go through the ORM like set-up does; the bulk rows go in with
+sqlite3 executemany, every column filled from the model's own defaults and type converters so a
+new column in a model doesn't break the builder. The cache key is the size plus a fingerprint of
+the schema and of this file, so a model change rebuilds it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+PASSWORD = "bench password 2024"
+SEED = 20240601
+ASSOCIATES = 20
+SHOP = {"name": "Maison Perle", "country": "FR", "timezone": "Europe/Paris", "currency": "EUR"}
+
+FIRST_NAMES = (
+    "Marie", "Camille", "Léa", "Chloé", "Manon", "Inès", "Éloïse", "Zoé", "Anaïs", "Hélène", "Amélie", "Clémence",
+    "Noémie", "Gaëlle", "Océane", "Renée", "Béatrice", "Françoise", "Sophie", "Julie", "Laura", "Emma", "Alice",
+    "Louise", "Jeanne", "Sarah", "Anna", "Eva", "Nina", "Olivia", "Jean", "Pierre", "Louis", "Hugo", "Théo",
+    "Lucas", "Gabriel", "Raphaël", "Noé", "Jérôme", "Loïc", "Gaël", "Benoît", "Frédéric", "José", "Nicolás",
+    "Björn", "Søren", "Łukasz", "Zoltán", "Mathieu", "Antoine", "Thomas", "Nicolas", "Julien", "Paul", "Marc",
+    "Victor", "Arthur", "Adam", "Yasmine", "Aïcha", "Karim", "Mehdi", "Sofia", "Giulia", "Matteo", "Lena",
+)
+LAST_NAMES = (
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
+    "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel",
+    "Girard", "André", "Lefebvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez", "Legrand",
+    "Garnier", "Faure", "Rousseau", "Blanc", "Guérin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin",
+    "Morin", "Mathieu", "Clément", "Gauthier", "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin", "Masson",
+    "Sanchez", "Gérard", "Nguyen", "Boyer", "Denis", "Lemaire", "Duval", "Joly", "Gautier", "Roger", "Roche",
+    "Müller", "Núñez", "Ødegaard", "Kowalski", "Rossi", "Schmidt", "O'Brien", "Le Goff", "De la Fontaine",
+    "Benali", "Haddad", "Fernández", "Côté", "Pelletier", "Bélanger", "Lévesque", "Bouchard", "Gagné", "Thériault",
+)
+TAGS = ("vip", "bridal", "watches", "gold", "silver", "pearls", "newsletter", "gift-buyer", "collector", "trade")
+CATEGORIES = ("rings", "necklaces", "earrings", "bracelets", "watches", "repairs", "gift cards")
+ITEMS = {
+    "rings": ("Solitaire ring", "Eternity band", "Signet ring", "Stacking ring"),
+    "necklaces": ("Pearl necklace", "Gold chain", "Pendant", "Locket"),
+    "earrings": ("Diamond studs", "Hoop earrings", "Drop earrings"),
+    "bracelets": ("Tennis bracelet", "Bangle", "Charm bracelet"),
+    "watches": ("Automatic watch", "Dress watch", "Watch strap"),
+    "repairs": ("Ring resizing", "Clasp repair", "Battery change"),
+    "gift cards": ("Gift card",),
+}
+PREFERENCE_VALUES = ("52", "54", "M", "38", "rose gold", "platinum", "minimalist", "vintage", "Cartier", "€500-€1500")
+NOTE_BODIES = (
+    "Prefers to be contacted after 6pm.", "Looking for an anniversary gift in rose gold.",
+    "Came in with her sister; loved the pearl collection.", "Asked to be told when the new watches arrive.",
+    "Ring resized to 54, collect next week.", "Allergic to nickel - gold or platinum only.",
+)
+FOR_WHOM = ("wife Anna", "husband Marc", "daughter Léa", "son Hugo", "mother Hélène", "partner Sam")
+
+
+@dataclass
+class BookSize:
+    clients: int
+    purchases: int
+    dates: int
+    associates: int = ASSOCIATES
+
+    @classmethod
+    def for_clients(cls, clients: int) -> "BookSize":
+        return cls(clients=clients, purchases=clients * 5, dates=clients * 2)
+
+
+@dataclass
+class BookInfo:
+    """What the benchmark needs to know about a built book (saved next to it)."""
+
+    size: dict
+    anchor: str  # the day the book was built around; runs shift dates by (today - anchor)
+    password: str
+    owner_email: str
+    busiest_associate_email: str
+    associate_emails: list[str]
+    many_purchase_client_ids: list[int]
+    phone_tails: list[str]
+    name_prefixes: list[str]
+    accented_prefixes: list[str]
+    tag_queries: list[str]
+    build_seconds: float = 0.0
+    rows: dict = field(default_factory=dict)
+
+
+def schema_fingerprint(metadata: sa.MetaData, dialect) -> str:
+    digest = hashlib.sha256()
+    for table in metadata.sorted_tables:
+        digest.update(str(sa.schema.CreateTable(table).compile(dialect=dialect)).encode())
+        for index in sorted(table.indexes, key=lambda i: i.name or ""):
+            digest.update(str(sa.schema.CreateIndex(index).compile(dialect=dialect)).encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cache_key(size: BookSize, fingerprint: str) -> str:
+    return f"book-{size.clients}-{fingerprint}"
+
+
+class RowWriter:
+    """executemany into one table, every column filled: given values, else the model's default."""
+
+    def __init__(self, connection: sqlite3.Connection, table: sa.Table, dialect):
+        self.connection = connection
+        self.table = table
+        self.columns = list(table.columns)
+        self.fallback = {}
+        self.processors = {}
+        for column in self.columns:
+            default = column.default
+            if default is not None and getattr(default, "is_scalar", False):
+                self.fallback[column.name] = default.arg
+            elif default is not None and getattr(default, "is_callable", False):
+                self.fallback[column.name] = default.arg(None)  # e.g. utcnow, once per build
+            else:
+                self.fallback[column.name] = None
+            processor = column.type.bind_processor(dialect)
+            if processor is not None:
+                self.processors[column.name] = processor
+        names = ", ".join(f'"{c.name}"' for c in self.columns)
+        marks = ", ".join("?" for _ in self.columns)
+        self.sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+        self.count = 0
+
+    def _tuple(self, row: dict) -> tuple:
+        values = []
+        for column in self.columns:
+            value = row.get(column.name, self.fallback[column.name])
+            processor = self.processors.get(column.name)
+            values.append(processor(value) if processor is not None and value is not None else value)
+        return tuple(values)
+
+    def write(self, rows) -> None:
+        batch = []
+        for row in rows:
+            batch.append(self._tuple(row))
+            if len(batch) >= 20000:
+                self.connection.executemany(self.sql, batch)
+                self.count += len(batch)
+                batch.clear()
+        if batch:
+            self.connection.executemany(self.sql, batch)
+            self.count += len(batch)
+
+
+def _valid_day(rng: random.Random, month: int) -> int:
+    days = 29 if month == 2 else (30 if month in (4, 6, 9, 11) else 31)
+    return rng.randint(1, days)
+
+
+def _phone(index: int) -> str:
+    # Unique French mobile numbers: index * 7919 is a permutation modulo 10**8.
+    return f"+336{(index * 7919 + 12345678) % 10**8:08d}"
+
+
+def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
+    """Create the book at db_path (which must not exist). make_app(uri) returns a Flask app."""
+    from clientbook.contacts import fold
+    from clientbook.extensions import db
+    from clientbook.models import (
+        Client, ClientExternalId, ClientSearchToken, ClientTag, ImportantDate, Message, Note, Preference,
+        PreferenceKey, Purchase, PurchaseItem, Role, Shop, User, WishlistItem,
+    )
+    from clientbook.passwords import hash_password
+    from clientbook.search_index import client_tokens
+    from clientbook.settings import add_default_preference_keys
+    from clientbook.signals import shop_created
+
+    started = time.perf_counter()
+    rng = random.Random(SEED)
+    app = make_app(f"sqlite:///{db_path}")
+    with app.app_context():
+        db.create_all()
+        password_hash = hash_password(PASSWORD)
+        db.session.add(Shop(**SHOP))
+        staff = [User(name="Olivia Owner", email="owner@bench.test", role=Role.OWNER, password_hash=password_hash),
+                 User(name="Max Manager", email="manager@bench.test", role=Role.MANAGER, password_hash=password_hash)]
+        for number in range(1, size.associates + 1):
+            staff.append(User(name=f"{FIRST_NAMES[number]} Associate{number:02d}",
+                              email=f"associate{number:02d}@bench.test", role=Role.ASSOCIATE,
+                              password_hash=password_hash))
+        db.session.add_all(staff)
+        add_default_preference_keys()
+        db.session.flush()
+        shop_created.send(app)
+        db.session.commit()
+        associate_ids = [u.id for u in staff if u.role == Role.ASSOCIATE]
+        preference_key_ids = list(db.session.scalars(sa.select(PreferenceKey.id)))
+        dialect = db.engine.dialect
+        db.session.remove()
+        db.engine.dispose()
+
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    connection.execute("PRAGMA synchronous=OFF")
+    connection.execute("PRAGMA foreign_keys=OFF")
+    connection.execute("BEGIN")
+    writers = {model: RowWriter(connection, model.__table__, dialect) for model in (
+        Client, ClientTag, ClientExternalId, ClientSearchToken, Preference, ImportantDate, Purchase, PurchaseItem,
+        Note, WishlistItem, Message)}
+
+    # Clients: one associate looks after a tenth of the book (the busy one), a few are unassigned.
+    busiest = associate_ids[0]
+    clients = []
+    phone_tails = []
+    for client_id in range(1, size.clients + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        roll = rng.random()
+        assigned = busiest if roll < 0.10 else (None if roll < 0.15 else rng.choice(associate_ids[1:]))
+        email = f"{fold(first)}.{fold(last).replace(' ', '').replace(chr(39), '')}{client_id}@example.com" \
+            if rng.random() < 0.85 else None
+        phone = _phone(client_id) if rng.random() < 0.9 else None
+        if phone and len(phone_tails) < 40 and rng.random() < 0.05:
+            phone_tails.append(phone[-4:])
+        tags = sorted(set(rng.sample(TAGS, rng.choice((1, 1, 2))))) if rng.random() < 0.35 else []
+        clients.append((client_id, first, last, email, phone, tags, assigned))
+    writers[Client].write({
+        "id": cid, "first_name": first, "last_name": last, "email": email, "phone": phone,
+        "phone_valid": phone is not None, "assigned_to_id": assigned, "preferred_channel": "sms" if phone else "email",
+        "sms_opt_in": phone is not None and cid % 3 != 0, "email_opt_in": email is not None and cid % 4 != 0,
+        "address": f"{cid % 200 + 1} rue de la Paix, 75002 Paris",
+    } for cid, first, last, email, phone, tags, assigned in clients)
+    writers[ClientTag].write({"client_id": c[0], "tag": tag} for c in clients for tag in c[5])
+    writers[ClientExternalId].write(
+        {"id": c[0], "client_id": c[0], "source": "shopify", "value": str(7_000_000 + c[0])}
+        for c in clients if c[0] % 2 == 0)
+    writers[ClientSearchToken].write(
+        {"client_id": c[0], "token": token} for c in clients for token in client_tokens(c[1], c[2], c[3], c[4], c[5]))
+    writers[Preference].write(
+        {"client_id": c[0], "key_id": key_id, "value": rng.choice(PREFERENCE_VALUES)}
+        for c in clients if rng.random() < 0.6
+        for key_id in rng.sample(preference_key_ids, rng.randint(1, 3)))
+
+    def dates():
+        for date_id in range(1, size.dates + 1):
+            client_id = (date_id - 1) % size.clients + 1 if date_id <= size.clients else rng.randint(1, size.clients)
+            month = rng.randint(1, 12)
+            roll = rng.random()
+            kind = "birthday" if roll < 0.65 else ("anniversary" if roll < 0.85 else "custom")
+            yield {"id": date_id, "client_id": client_id, "kind": kind, "month": month, "day": _valid_day(rng, month),
+                   "year": rng.randint(1950, 2005) if rng.random() < 0.6 else None,
+                   "label": "Name day" if kind == "custom" else "",
+                   "for_whom": rng.choice(FOR_WHOM) if date_id > size.clients and kind != "custom" else ""}
+    writers[ImportantDate].write(dates())
+
+    # Purchases: a fifth go to the top 1% (collectors with many purchases), the rest anywhere.
+    collectors = list(range(1, max(size.clients // 100, 1) + 1))
+    assigned_of = {c[0]: c[6] for c in clients}
+    items = []
+    purchases = []
+    purchase_counts: dict[int, int] = {}
+    for purchase_id in range(1, size.purchases + 1):
+        client_id = rng.choice(collectors) if rng.random() < 0.2 else rng.randint(1, size.clients)
+        purchase_counts[client_id] = purchase_counts.get(client_id, 0) + 1
+        total = 0
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            category = rng.choice(CATEGORIES)
+            amount = rng.randint(50, 5000) * 100
+            total += amount
+            items.append({"purchase_id": purchase_id, "description": rng.choice(ITEMS[category]),
+                          "category": category, "sku": f"SKU-{rng.randint(1000, 9999)}", "quantity": 1,
+                          "amount_cents": amount})
+        purchases.append({"id": purchase_id, "client_id": client_id, "associate_id": assigned_of[client_id],
+                          "purchased_on": anchor - timedelta(days=rng.randint(0, 3 * 365)),
+                          "total_cents": total, "external_id": f"#{100000 + purchase_id}"})
+    writers[Purchase].write(purchases)
+    writers[PurchaseItem].write(items)
+    del purchases, items
+
+    writers[Note].write(
+        {"client_id": rng.randint(1, size.clients), "author_id": rng.choice(associate_ids),
+         "body": rng.choice(NOTE_BODIES)} for _ in range(size.clients // 2))
+    writers[WishlistItem].write(
+        {"client_id": rng.randint(1, size.clients), "description": rng.choice(ITEMS[rng.choice(CATEGORIES)]),
+         "added_by_id": rng.choice(associate_ids)} for _ in range(size.clients // 5))
+    sent_at = datetime.combine(anchor, datetime.min.time()) - timedelta(days=30)
+    writers[Message].write(
+        {"client_id": c[0], "user_id": c[6], "channel": "sms" if c[4] else "email", "purpose": "manual",
+         "to_address": c[4] or c[3] or "", "body": f"Hello {c[1]}, thank you for your visit!", "state": "sent",
+         "sent_at": sent_at, "idempotency_key": f"bench-{c[0]}"}
+        for c in clients if (c[4] or c[3]) and (c[0] % 2 == 0 or c[0] in purchase_counts and c[0] <= len(collectors)))
+    connection.execute("COMMIT")
+    connection.execute("ANALYZE")
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+
+    busiest_email = f"associate01@bench.test"
+    many = sorted(purchase_counts, key=lambda cid: (-purchase_counts[cid], cid))[:50]
+    return BookInfo(
+        size=asdict(size), anchor=anchor.isoformat(), password=PASSWORD, owner_email="owner@bench.test",
+        busiest_associate_email=busiest_email,
+        associate_emails=[f"associate{n:02d}@bench.test" for n in range(1, size.associates + 1)],
+        many_purchase_client_ids=many, phone_tails=phone_tails or ["5678"],
+        name_prefixes=["mar", "dub", "lef", "ber", "rou", "gar", "dup", "mor", "lau", "fon", "che", "ni"],
+        accented_prefixes=["élo", "zoé", "josé", "anaïs", "hélè", "gaël", "lefè", "müll", "núñ", "ødeg", "côté"],
+        tag_queries=["#vip", "#bridal", "#collector", "#pearls"],
+        build_seconds=round(time.perf_counter() - started, 2),
+        rows={model.__tablename__: writer.count for model, writer in writers.items()},
+    )
+
+
+def ensure_book(cache_dir: Path, size: BookSize, make_app, log=print) -> tuple[Path, BookInfo]:
+    """The cached book for this size and schema, built first if needed."""
+    from clientbook.extensions import db
+
+    probe = make_app("sqlite://")
+    with probe.app_context():
+        fingerprint = schema_fingerprint(db.metadata, db.engine.dialect)
+    key = cache_key(size, fingerprint)
+    db_path, info_path = cache_dir / f"{key}.sqlite3", cache_dir / f"{key}.json"
+    if db_path.exists() and info_path.exists():
+        return db_path, BookInfo(**json.loads(info_path.read_text()))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for stale in cache_dir.glob(f"book-{size.clients}-*"):
+        stale.unlink()  # an older schema's book of this size
+    partial = cache_dir / f"{key}.building.sqlite3"
+    for leftover in cache_dir.glob(f"{key}.building.sqlite3*"):
+        leftover.unlink()
+    log(f"Building the reference book ({size.clients} clients, {size.purchases} purchases, "
+        f"{size.dates} dates, {size.associates} associates)...")
+    info = build(partial, size, date.today(), make_app)
+    shutil.move(partial, db_path)
+    info_path.write_text(json.dumps(asdict(info), indent=1))
+    log(f"Built in {info.build_seconds:.1f} s: {info.rows}")
+    return db_path, info
+
+
+def shift_dates(db_path: Path, days: int) -> None:
+    """Move purchase dates forward so a book built earlier looks as if it were built today."""
+    if days == 0:
+        return
+    connection = sqlite3.connect(db_path)
+    with connection:
+        connection.execute("UPDATE purchase SET purchased_on = date(purchased_on, ?)", (f"{days:+d} days",))
+    connection.close()
