@@ -9,7 +9,7 @@ from clientbook.models import (
     Client, ClientSearchToken, ImportantDate, Note, Preference, PreferenceKey, Purchase, PurchaseItem, WishlistItem,
 )
 from clientbook.signals import client_changed, clients_merged, purchase_recorded
-from tests.clients_helpers import HX, make_client
+from tests.test_clients_support import HX, make_client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 from clientbook.clients.filters import ClientFilter, filtered_clients_query, shop_today
 from clientbook.extensions import db
 from clientbook.models import ImportantDate, Preference, PreferenceKey, Purchase, Shop, User
-from tests.clients_helpers import HX, make_client
+from tests.test_clients_support import HX, make_client
 
 
 @pytest.fixture

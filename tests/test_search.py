@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from clientbook.clients.search import parse_query, search_clients
 from clientbook.extensions import db
 from clientbook.models import Client
-from tests.clients_helpers import HX, allow_associates_everything, make_client
+from tests.test_clients_support import HX, allow_associates_everything, make_client
 
 
 @pytest.fixture
