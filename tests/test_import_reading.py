@@ -55,7 +55,7 @@ def test_unreadable_files_say_why(data, message):
 def test_only_csv_names_are_accepted():
     check_filename("clients.CSV")
     with pytest.raises(UnreadableFile, match="Only CSV"):
-        check_filename("clients.xlsx")
+        check_filename("clients.pdf")
 
 
 @pytest.mark.parametrize("raw, country, expected", [

@@ -24,7 +24,7 @@ from clientbook.models import (
     WishlistItem, utcnow,
 )
 from clientbook.search_index import refresh_search_tokens
-from clientbook.signals import client_changed
+from clientbook.signals import client_changed, purchase_recorded
 
 DEMO_SIZE = 60
 SOURCE = "demo book"
@@ -221,6 +221,7 @@ def seed_demo(force: bool = False, seed: int = 1729) -> DemoSummary:
 
     db.session.flush()
     refresh_search_tokens([c.id for c in clients])
-    for client in clients:
-        client_changed.send(current_app._get_current_object(), client_id=client.id)
+    ids = [c.id for c in clients]
+    client_changed.send(current_app._get_current_object(), client_ids=ids)
+    purchase_recorded.send(current_app._get_current_object(), client_ids=ids)
     return DemoSummary(clients=len(clients), purchases=purchases, dates=dates)

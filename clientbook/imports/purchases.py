@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app
 
 from clientbook.contacts import InvalidEmail, normalize_email, normalize_phone
 from clientbook.extensions import db
@@ -19,6 +20,7 @@ from clientbook.imports.reading import Table
 from clientbook.imports.values import BadValue, parse_day, parse_money, parse_quantity
 from clientbook.imports.writing import Progress, allocate_ids, chunks
 from clientbook.models import Client, ClientExternalId, Purchase, PurchaseItem, utcnow
+from clientbook.signals import purchase_recorded
 
 
 @dataclass
@@ -193,5 +195,8 @@ def write_purchases(plan: PurchasePlan, progress: Progress | None = None) -> Pur
         done += len(batch)
         if progress:
             progress(done, len(plan.purchases))
+    client_ids = sorted({p.client_id for p in plan.purchases})
+    if client_ids:
+        purchase_recorded.send(current_app._get_current_object(), client_ids=client_ids)
     return PurchaseImportResult(purchases=len(plan.purchases), items=plan.items, skipped=plan.skipped,
-                                client_ids=sorted({p.client_id for p in plan.purchases}))
+                                client_ids=client_ids)

@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 
 from clientbook.extensions import db
 from clientbook.imports.client_rows import ClientReading, ClientRow
 from clientbook.models import Client, ClientExternalId, ClientTag, ImportantDate, Note, utcnow
 from clientbook.search_index import refresh_search_tokens
+from clientbook.signals import client_changed
 
 CHUNK = 1000
 Progress = Callable[[int, int], None]
@@ -171,15 +173,22 @@ def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Prog
         if progress:
             progress(done, total)
 
+    changed: list[int] = list(touched)  # every new client, then existing ones that changed at all
     for batch in chunks(existing_groups):
-        touched.extend(_update_existing(batch, source, now) | _write_details(batch, now, author_id, existing=True))
+        searchable, updated = _update_existing(batch, source, now)
+        tagged, detailed = _write_details(batch, now, author_id, existing=True)
+        touched.extend(searchable | tagged)
+        changed.extend(updated | detailed)
         done += len(batch)
         if progress:
             progress(done, total)
 
     # Only clients whose names, email, phone or tags changed need new search tokens.
     refresh_search_tokens(touched)
-    return ClientImportResult(created=len(new_groups), merged=plan.merged, skipped=plan.skipped, client_ids=touched)
+    if changed:
+        # Other features (reminders) react to new dates, consent and contact details, set-based.
+        client_changed.send(current_app._get_current_object(), client_ids=changed)
+    return ClientImportResult(created=len(new_groups), merged=plan.merged, skipped=plan.skipped, client_ids=changed)
 
 
 def _first(rows: Iterable[ClientRow], name: str):
@@ -228,10 +237,10 @@ _UPDATABLE = ("first_name", "last_name", "email", "phone", "phone_valid", "addre
 _SEARCHED = ("first_name", "last_name", "email", "phone")
 
 
-def _update_existing(groups: list[Group], source: str, now) -> set[int]:
+def _update_existing(groups: list[Group], source: str, now) -> tuple[set[int], set[int]]:
     """Fill what the book lacks; never overwrite what a person typed, except consent changes.
 
-    Returns the ids whose searchable fields changed.
+    Returns (ids whose searchable fields changed, ids that changed at all).
     """
     by_id = {g.client_id: g for g in groups}
     current = {
@@ -242,6 +251,7 @@ def _update_existing(groups: list[Group], source: str, now) -> set[int]:
     }
     updates = []
     searchable_changed: set[int] = set()
+    updated: set[int] = set()
     for client_id, group in by_id.items():
         before = current[client_id]
         after = dict(before)
@@ -260,17 +270,18 @@ def _update_existing(groups: list[Group], source: str, now) -> set[int]:
         if after != before:
             after["updated_at"] = now
             updates.append(after)
+            updated.add(client_id)
             if any(after[name] != before[name] for name in _SEARCHED):
                 searchable_changed.add(client_id)
     if updates:
         db.session.execute(sa.update(Client), updates)
-    return searchable_changed
+    return searchable_changed, updated
 
 
-def _write_details(groups: list[Group], now, author_id: int | None, existing: bool) -> set[int]:
+def _write_details(groups: list[Group], now, author_id: int | None, existing: bool) -> tuple[set[int], set[int]]:
     """Tags, external ids, birthday/anniversary and notes of these clients, skipping what is already there.
 
-    Returns the ids that got new tags.
+    Returns (ids that got new tags, ids that got anything new).
     """
     ids = [g.client_id for g in groups]
     have_tags: set[tuple[int, str]] = set()
@@ -312,4 +323,5 @@ def _write_details(groups: list[Group], now, author_id: int | None, existing: bo
     for model, values in ((ClientTag, tags), (ClientExternalId, externals), (ImportantDate, dates), (Note, notes)):
         if values:
             db.session.execute(sa.insert(model.__table__), values)
-    return {value["client_id"] for value in tags}
+    return ({v["client_id"] for v in tags},
+            {v["client_id"] for values in (tags, externals, dates, notes) for v in values})
