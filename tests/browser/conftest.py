@@ -64,6 +64,13 @@ def app_server(live_server):
     return live_server
 
 
+@pytest.fixture
+def worker(live_server):
+    """The Huey consumer beside the session's server, for flows that wait on background work."""
+    live_server.start_worker()
+    return live_server
+
+
 @pytest.fixture(scope="session")
 def session_cookies():
     """One sign-in per server and role for the whole session; contexts reuse the cookie."""
