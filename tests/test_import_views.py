@@ -184,3 +184,17 @@ def test_purchase_import_through_the_pages(client, auth, app, runner):
     client.post(f"/import/{token}/confirm")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PurchaseItem)) == 4
+
+
+def test_changing_columns_of_a_known_export_keeps_its_source(client, auth, app):
+    auth.login("manager")
+    token = token_from(upload(client, "square_customers.csv").headers["Location"])
+    page = client.get(f"/import/{token}/columns").get_data(as_text=True)
+    assert "looks like a Square export" in page
+    client.post(f"/import/{token}/columns", data={"first_name": "First Name", "last_name": "Last Name",
+                                                   "email": "Email Address", "external_id": "Square Customer ID"})
+    client.post(f"/import/{token}/confirm")
+    with app.app_context():
+        soren = db.session.scalar(sa.select(Client).where(Client.email == "soren@example.org"))
+        assert [(e.source, e.value) for e in soren.external_ids] == [("square", "SQ7H2K9A")]
+        assert soren.phone is None  # the phone column was left out on purpose

@@ -111,11 +111,13 @@ def fields_for(kind: str):
 
 def format_for(job: dict, table: Table) -> Format | None:
     """The chosen mapping if a person made one, else the recognised export, else None (ask for a mapping)."""
+    detected = detect_client_format(table) if job["kind"] == "clients" else None
     if job.get("mapping"):
+        # Columns changed by hand on a known export still come from that system (ids, consent source).
+        if detected is not None:
+            return generic_format(job["mapping"], label=detected.label, source=detected.source)
         return generic_format(job["mapping"])
-    if job["kind"] == "clients":
-        return detect_client_format(table)
-    return None
+    return detected
 
 
 def suggested_mapping(job: dict, table: Table) -> dict[str, str]:

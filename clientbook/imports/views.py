@@ -17,7 +17,7 @@ from clientbook.extensions import db
 from clientbook.imports import jobs
 from clientbook.imports.demo import DemoRefused, seed_demo as load_demo_book
 from clientbook.imports.exporting import csv_chunks
-from clientbook.imports.formats import missing_for_clients, missing_for_purchases
+from clientbook.imports.formats import detect_client_format, missing_for_clients, missing_for_purchases
 from clientbook.imports.reading import UnreadableFile, check_filename, parse
 from clientbook.imports.tasks import problems_for_display, run_import_task
 from clientbook.models import Client
@@ -104,8 +104,10 @@ def mapping(token: str):
 
 
 def _render_mapping(job: dict, table, chosen: dict[str, str], error: str | None = None, status: int = 200):
+    detected = detect_client_format(table) if job["kind"] == "clients" else None
     return render("imports/mapping.html", job=job, fields=jobs.fields_for(job["kind"]), headers=table.headers,
-                  samples=table.samples(), chosen=chosen, error=error, row_count=len(table.rows), status=status)
+                  samples=table.samples(), chosen=chosen, error=error, row_count=len(table.rows),
+                  detected=detected, status=status)
 
 
 @bp.post("/import/<token>/columns")
