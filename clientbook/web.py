@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, make_response, render_template, request
+from flask import Flask, Response, current_app, has_request_context, make_response, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 
 SAFE_LINK_SCHEMES = {"http", "https", "mailto", "tel", "sms"}
@@ -67,6 +67,24 @@ def format_money(cents: int | None, currency: str | None = None) -> str:
     amount = f"{abs(cents) / 100:,.2f}"
     sign = "-" if cents < 0 else ""
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency or ''}".strip()
+
+
+def configured_base_url() -> str:
+    """The address people and providers reach this install at, from the SERVER_URL setting
+    (e.g. CLIENTBOOK_SERVER_URL=https://clients.example-shop.com); empty when not set."""
+    return str(current_app.config.get("SERVER_URL") or "").rstrip("/")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for emails and provider callbacks, with or without a request around.
+
+    SERVER_URL wins; otherwise the current request's host or SERVER_NAME; otherwise localhost.
+    """
+    base = configured_base_url()
+    if not base and (has_request_context() or current_app.config.get("SERVER_NAME")):
+        return url_for(endpoint, _external=True, **values)
+    path = current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
+    return (base or "http://localhost:8000") + path
 
 
 def has_endpoint(name: str) -> bool:

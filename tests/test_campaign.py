@@ -23,7 +23,7 @@ def fake():
 def sms_shop(app, shop, fake):
     app.config.update(TWILIO_ACCOUNT_SID=fake.account_sid, TWILIO_AUTH_TOKEN=fake.auth_token,
                       TWILIO_FROM="+33100000000", TWILIO_BASE_URL=fake.base_url, TWILIO_TIMEOUT=2,
-                      PUBLIC_BASE_URL="https://shop.maison-perle.com")
+                      SERVER_URL="https://shop.maison-perle.com")
     with app.app_context():
         enable_channels(sms_enabled=True)
         always_open()

@@ -100,7 +100,7 @@ def test_killed_consumer_resumes_campaign_and_sends_each_message_once(app, shop,
         "CLIENTBOOK_TWILIO_FROM": "+33100000000",
         "CLIENTBOOK_TWILIO_BASE_URL": fake.base_url,
         "CLIENTBOOK_TWILIO_TIMEOUT": "10",
-        "CLIENTBOOK_PUBLIC_BASE_URL": "https://shop.example.com",
+        "CLIENTBOOK_SERVER_URL": "https://shop.example.com",
         # Only one consumer runs here, so anything "sending" at its start belongs to the dead one.
         "CLIENTBOOK_MESSAGING_STALE_SENDING_SECONDS": "0",
     }

@@ -49,7 +49,7 @@ def smtp(app):
     controller.start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False,
                       MAIL_FROM="Maison Perle <hello@maison-perle.com>", MAIL_TIMEOUT=5,
-                      PUBLIC_BASE_URL="https://shop.maison-perle.com")
+                      SERVER_URL="https://shop.maison-perle.com")
     yield inbox
     controller.stop()
 

@@ -68,7 +68,7 @@ def configuration() -> dict:
             "sender": twilio["from_number"] or (_mask(twilio["messaging_service_sid"]) and "Messaging service"),
             "base_url": twilio["base_url"],
         },
-        "public_base_url": config.get("PUBLIC_BASE_URL") or "",
+        "server_url": config.get("SERVER_URL") or "",
         "inbound_url": public_url("public.twilio_inbound"),
         "status_url": public_url("public.twilio_status"),
     }

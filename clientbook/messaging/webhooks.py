@@ -11,6 +11,7 @@ from markupsafe import escape
 
 from clientbook.auth import current_shop
 from clientbook.extensions import db
+from clientbook.web import configured_base_url
 from clientbook.messaging import consent
 from clientbook.messaging.channels.twilio import valid_signature
 from clientbook.messaging.links import read_unsubscribe_token
@@ -58,7 +59,7 @@ def unsubscribe(token: str):
 def _verified_twilio_request() -> None:
     token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
     candidates = [request.url]
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    base = configured_base_url()
     if base:
         candidates.insert(0, base + request.full_path.rstrip("?"))
     params = {key: request.form.getlist(key) for key in request.form}

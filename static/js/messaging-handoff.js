@@ -9,13 +9,6 @@
     link.setAttribute("data-opened", "1");
     window.location.href = link.href;
   }
-  // Show a 422 (a form with errors) in place instead of ignoring it.
-  document.addEventListener("htmx:beforeSwap", function (evt) {
-    if (evt.detail.xhr && evt.detail.xhr.status === 422) {
-      evt.detail.shouldSwap = true;
-      evt.detail.isError = false;
-    }
-  });
   document.addEventListener("DOMContentLoaded", function () { openPending(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { openPending(evt.target); });
 })();
