@@ -91,7 +91,8 @@ def write_shopify_csv(path: Path, rows: int, db_path: Path) -> None:
         for n in range(rows):
             first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n * 7) % len(LAST_NAMES)]
             email = existing[n // 20] if n % 20 == 0 and n // 20 < len(existing) else f"shopper{n}@example.org"
-            phone = f"+33 7 {(n * 37) % 100:02d} {(n * 11) % 100:02d} {(n // 100) % 100:02d} {n % 100:02d}"
+            digits = f"{n:08d}"
+            phone = f"+33 7 {digits[0:2]} {digits[2:4]} {digits[4:6]} {digits[6:8]}"
             writer.writerow([f"'{8_000_000 + n}", first, last, email, "yes" if n % 3 else "no", "",
                              f"{n % 120 + 1} avenue Foch", "", "Paris", "", "FR", "75016", "",
                              phone if n % 10 else "", "yes" if n % 4 == 0 else "no", f"{(n % 50) * 10}.00",

@@ -149,6 +149,20 @@ class LiveServer:
             assert response.status_code in (302, 303), response.text[:500]
 
 
+def add_client(page, first: str, last: str, phone: str = "", email: str = "") -> None:
+    """Through the New client form; ends on the new card with htmx ready."""
+    from playwright.sync_api import expect
+
+    page.goto("/clients/new")
+    page.get_by_label("First name", exact=True).fill(first)
+    page.get_by_label("Last name", exact=True).fill(last)
+    page.get_by_label("Phone", exact=True).fill(phone)
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_role("button", name="Save client").click()
+    expect(page.get_by_role("heading", level=1, name=f"{first} {last}")).to_be_visible()
+    page.wait_for_load_state()  # htmx is loaded (deferred) before the card's links are used
+
+
 SERIOUS = ("serious", "critical")
 
 # Known violations in templates these tests may not edit, reported to their owners. Each entry is

@@ -3,20 +3,11 @@ import re
 
 from playwright.sync_api import expect
 
+from browser_kit import add_client
+
 # Each device gets its own clients, so the two runs of a flow never see each other's data.
 PHONE_TAILS = {"tablet": "4821", "phone": "7395"}
 SURNAME = {"tablet": "Quillardet", "phone": "Quillardin"}
-
-
-def add_client(page, first: str, last: str, phone: str = "", email: str = "") -> None:
-    page.goto("/clients/new")
-    page.get_by_label("First name", exact=True).fill(first)
-    page.get_by_label("Last name", exact=True).fill(last)
-    page.get_by_label("Phone", exact=True).fill(phone)
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_role("button", name="Save client").click()
-    expect(page.get_by_role("heading", level=1, name=f"{first} {last}")).to_be_visible()
-    page.wait_for_load_state()  # htmx is loaded (deferred) before the card's links are used
 
 
 def search_box(page):
