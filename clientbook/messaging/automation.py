@@ -26,9 +26,10 @@ def automated_key(purpose: str, client_id: int, occurrence: str) -> str:
 
 def queue_automated_message(client_id: int, template_id: int, channel: str, purpose: str, occurrence: str,
                             date_label: str = "", reminder_id: int | None = None) -> Message | None:
-    """Queue one automated message and enqueue its delivery; None when it may not be sent.
+    """Queue one automated message and enqueue its delivery.
 
-    Safe to call any number of times for the same (purpose, client, occurrence). Commits.
+    Returns the new message, or None when it may not be sent or was already queued for
+    this (purpose, client, occurrence): safe to call any number of times. Commits.
     """
     client = db.session.get(Client, client_id)
     template = db.session.get(MessageTemplate, template_id)
@@ -45,8 +46,9 @@ def queue_automated_message(client_id: int, template_id: int, channel: str, purp
         reminder_id=reminder_id, idempotency_key=automated_key(purpose, client.id, occurrence),
     )
     db.session.commit()
-    if created:
-        enqueue_delivery(message.id)
+    if not created:
+        return None
+    enqueue_delivery(message.id)
     return message
 
 

@@ -56,6 +56,9 @@ class ReminderRule(db.Model):
         sa.ForeignKey("message_template.id", ondelete="SET NULL")
     )
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Send the suggested message by itself on the due day (consent and quiet hours still apply).
+    auto_send: Mapped[bool] = mapped_column(default=False)
+    auto_send_channel: Mapped[str | None] = mapped_column(sa.String(16))  # "email"/"sms"; None = the template's
     is_default: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

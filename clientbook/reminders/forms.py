@@ -55,6 +55,9 @@ class RuleForm(FlaskForm):
     min_amount = StringField("Only purchases of at least (amount, empty = any)", validators=[Optional(), Length(max=20)])
     message_template_id = SelectField("Suggested message", coerce=int)
     enabled = BooleanField("Switched on", default=True)
+    auto_send = BooleanField("Send the suggested message automatically on the due day", default=False)
+    auto_send_channel = SelectField("Send it by", choices=[("", "The message's own channel"), ("email", "Email"),
+                                                           ("sms", "Text message (SMS)")], default="")
 
     def __init__(self, *args, templates=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,6 +71,10 @@ class RuleForm(FlaskForm):
             raise ValidationError("A client counts as lapsed after at least 7 days.")
         if self.trigger.data == "date" and field.data > 180:
             raise ValidationError("Remind at most 180 days before a date.")
+
+    def validate_auto_send(self, field):
+        if field.data and not self.message_template_id.data:
+            raise ValidationError("Pick a suggested message to send automatically.")
 
     def validate_min_amount(self, field):
         try:
@@ -87,3 +94,5 @@ class RuleForm(FlaskForm):
         rule.min_amount_cents = self.min_amount_cents if is_purchase else None
         rule.message_template_id = self.message_template_id.data or None
         rule.enabled = bool(self.enabled.data)
+        rule.auto_send = bool(self.auto_send.data) and rule.message_template_id is not None
+        rule.auto_send_channel = self.auto_send_channel.data or None

@@ -90,6 +90,7 @@ def edit_rule(rule_id: int):
         form.message_template_id.data = rule.message_template_id or 0
         form.min_amount.data = f"{rule.min_amount_cents / 100:.2f}" if rule.min_amount_cents is not None else ""
         form.date_kind.data = rule.date_kind or "birthday"
+        form.auto_send_channel.data = rule.auto_send_channel or ""
     if form.validate_on_submit():
         form.apply_to(rule)
         _refresh_rule(rule)
