@@ -68,25 +68,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_features(app: Flask) -> None:
-    """Blueprints, one per feature; each owns its routes and templates/<name>/."""
-    from clientbook import settings
+    """Blueprints, one per feature; each owns its routes, CLI commands and templates/<name>/."""
+    from clientbook import clients, imports, messaging, reminders, settings
 
     app.register_blueprint(settings.bp)
-    for register in _optional_feature_registrars():
-        register(app)
-
-
-def _optional_feature_registrars():
-    import importlib
-
-    for module_name in ("clients", "imports", "reminders", "messaging"):
-        try:
-            module = importlib.import_module(f"clientbook.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"clientbook.{module_name}":
-                raise
-            continue
-        yield module.init_app
+    for feature in (clients, imports, reminders, messaging):
+        feature.init_app(app)
 
 
 def _load_or_create_secret_key(instance: Path) -> str:

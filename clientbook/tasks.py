@@ -59,14 +59,8 @@ def worker_app() -> Flask:
 
 def load_task_modules() -> None:
     """Import every module that declares tasks, so the consumer registers them."""
-    import importlib
-
-    for name in ("clientbook.reminders.tasks", "clientbook.messaging.tasks"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    import clientbook.messaging.tasks  # noqa: F401
+    import clientbook.reminders.tasks  # noqa: F401
 
 
 if os.environ.get("CLIENTBOOK_HUEY_WORKER") == "1":
