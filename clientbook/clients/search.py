@@ -166,7 +166,8 @@ def terms_condition(terms: list[SearchTerm]) -> sa.ColumnElement[bool]:
 
 
 def _count_tokens(term: SearchTerm) -> int:
-    limited = sa.select(sa.literal(1)).where(_token_match(ClientSearchToken.token, term.prefixes)).limit(
+    """How many tokens the term matches, counting no further than the point where the answer matters."""
+    limited = sa.select(ClientSearchToken.client_id).where(_token_match(ClientSearchToken.token, term.prefixes)).limit(
         COMMON_PREFIX_TOKENS).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
 
@@ -194,30 +195,32 @@ def search_clients(q: str, *, country: str | None, where: list[sa.ColumnElement[
     wanted = page * per_page + 1  # one extra row tells whether there is a next page
     offset = (page - 1) * per_page
 
-    token_counts: dict[int, int] = {}
-
-    def rarest_term() -> SearchTerm | None:
-        for i, term in enumerate(terms):
-            if i not in token_counts:
-                token_counts[i] = _count_tokens(term)
-        count, index = min((c, i) for i, c in token_counts.items())
-        return terms[index] if count < COMMON_PREFIX_TOKENS else None
-
-    # Group 1: every name word typed in full (equality on the token index is selective).
     has_name_words = any(t.is_name_word for t in terms)
-    exact_driver = next((t for t in terms if t.is_name_word), None) or rarest_term()
-    exact_rows = db.session.execute(
-        select_rows().where(*base, *_matching(terms, _exact_match, exact_driver))
-        .order_by(*order).limit(wanted)
-    ).all()
-    found = list(exact_rows[offset:])
-    if has_name_words and len(exact_rows) < wanted:
-        # Group 2: the other prefix matches, listed after group 1.
-        not_exact = sa.not_(sa.and_(*_matching(terms, _exact_match, None)))
-        found.extend(db.session.execute(
-            select_rows()
-            .where(*base, *_matching(terms, lambda col, t: _token_match(col, t.prefixes), rarest_term()), not_exact)
-            .order_by(*order).offset(max(offset - len(exact_rows), 0)).limit(per_page + 1 - len(found))
-        ).all())
+    prefix_match = lambda col, t: _token_match(col, t.prefixes)  # noqa: E731
+    all_exact = sa.and_(*_matching(terms, _exact_match, None))
+    counts = [_count_tokens(t) for t in terms]
+    rarest = terms[counts.index(min(counts))] if min(counts) < COMMON_PREFIX_TOKENS else None
+
+    if rarest is not None or not has_name_words:
+        # Few candidates: read them from the token index, rank exact matches first, sort.
+        rank = [sa.case((all_exact, 0), else_=1)] if has_name_words else []
+        found = db.session.execute(
+            select_rows().where(*base, *_matching(terms, prefix_match, rarest))
+            .order_by(*rank, *order).offset(offset).limit(per_page + 1)
+        ).all()
+    else:
+        # Many candidates ("a", "ma"): exact matches come from an equality lookup, then the rest
+        # walking clients in name order, which stops as soon as the page is full.
+        exact_driver = next(t for t in terms if t.is_name_word)
+        exact_rows = db.session.execute(
+            select_rows().where(*base, *_matching(terms, _exact_match, exact_driver))
+            .order_by(*order).limit(wanted)
+        ).all()
+        found = list(exact_rows[offset:])
+        if len(exact_rows) < wanted:
+            found.extend(db.session.execute(
+                select_rows().where(*base, *_matching(terms, prefix_match, None), sa.not_(all_exact))
+                .order_by(*order).offset(max(offset - len(exact_rows), 0)).limit(per_page + 1 - len(found))
+            ).all())
     return SearchPage(rows_with_tags(found[:per_page]), page, per_page, len(found) > per_page)
 

@@ -17,7 +17,7 @@ from clientbook.extensions import db
 from clientbook.models import Client, User
 from clientbook.web import render, wants_partial
 
-PER_PAGE = 25
+PER_PAGE = 20  # keeps a page of results under 8 KB, the budget for one keystroke
 DROPDOWN_SIZE = 8
 
 
