@@ -198,3 +198,20 @@ def test_changing_columns_of_a_known_export_keeps_its_source(client, auth, app):
         soren = db.session.scalar(sa.select(Client).where(Client.email == "soren@example.org"))
         assert [(e.source, e.value) for e in soren.external_ids] == [("square", "SQ7H2K9A")]
         assert soren.phone is None  # the phone column was left out on purpose
+
+
+def test_purchase_file_with_unknown_columns_asks_for_them(client, auth, app):
+    auth.login("manager")
+    data = "Quand,Qui,Quoi,Combien\n2024-05-01,eloise@example.com,Bague,120\n".encode()
+    response = upload(client, "", kind="purchases", data=data, filename="ventes.csv")
+    token = token_from(response.headers["Location"])
+    assert response.headers["Location"].endswith("/columns")
+    page = client.get(f"/import/{token}/columns").get_data(as_text=True)
+    assert "Client email" in page and "Order / receipt number" in page
+    refused = client.post(f"/import/{token}/columns", data={"client_email": "Qui", "description": "Quoi"})
+    assert refused.status_code == 422 and b"purchase date" in refused.data
+    accepted = client.post(f"/import/{token}/columns", data={
+        "client_email": "Qui", "purchased_on": "Quand", "description": "Quoi", "amount": "Combien"})
+    assert accepted.status_code == 303
+    html = client.get(f"/import/{token}").get_data(as_text=True)
+    assert "No client found for “eloise@example.com”." in html and "Nothing to import" in html
