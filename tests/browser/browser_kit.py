@@ -149,8 +149,8 @@ class LiveServer:
             assert response.status_code in (302, 303), response.text[:500]
 
 
-def add_client(page, first: str, last: str, phone: str = "", email: str = "") -> None:
-    """Through the New client form; ends on the new card with htmx ready."""
+def add_client(page, first: str, last: str, phone: str = "", email: str = "", consent: str = "") -> None:
+    """Through the New client form; ends on the new card with htmx ready. `consent`: how they agreed."""
     from playwright.sync_api import expect
 
     page.goto("/clients/new")
@@ -158,6 +158,10 @@ def add_client(page, first: str, last: str, phone: str = "", email: str = "") ->
     page.get_by_label("Last name", exact=True).fill(last)
     page.get_by_label("Phone", exact=True).fill(phone)
     page.get_by_label("Email", exact=True).fill(email)
+    if consent:
+        page.get_by_label("Agrees to receive emails").check()
+        page.get_by_label("Agrees to receive text messages").check()
+        page.get_by_label("How they agreed").fill(consent)
     page.get_by_role("button", name="Save client").click()
     expect(page.get_by_role("heading", level=1, name=f"{first} {last}")).to_be_visible()
     page.wait_for_load_state()  # htmx is loaded (deferred) before the card's links are used

@@ -1,0 +1,98 @@
+"""Reaching out: the hand-off opens the associate's own app with the message ready, and the
+outreach lands on the client's timeline. The sms:/mailto: links are checked, never followed."""
+import re
+from urllib.parse import unquote
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_kit import add_client
+
+# The app opens the hand-off link by itself (messaging-handoff.js). A test must not follow sms:/mailto:
+# (headless Chromium has no app for them and then ignores later clicks), so before the app's own
+# listeners run, auto-open links are defused and marked, which lets the test see that they were there.
+DEFUSE_AUTO_OPEN = """
+(() => {
+  const defuse = (root) => (root || document).querySelectorAll('a[data-handoff-auto]').forEach((a) => {
+    a.removeAttribute('data-handoff-auto');
+    a.setAttribute('data-test-auto-open', '1');
+  });
+  window.addEventListener('DOMContentLoaded', () => defuse(document), true);
+  window.addEventListener('htmx:afterSettle', (event) => defuse(event.target), true);
+})();
+"""
+
+
+@pytest.fixture
+def page(page):
+    page.add_init_script(DEFUSE_AUTO_OPEN)
+    return page
+
+
+PHONES = {"tablet": ("+33 6 70 80 90 11", "+33670809011"), "phone": ("+33 6 70 80 90 22", "+33670809022")}
+
+
+def history(page):
+    return page.get_by_role("region", name="History")
+
+
+def test_text_from_the_card_hands_off_to_messages(page, check, sign_in, device):
+    sign_in("associate")
+    typed, e164 = PHONES[device]
+    add_client(page, "Gwladys", f"Morvan{device.title()}", phone=typed, email=f"gwladys.{device}@example.com",
+               consent="Asked in store")
+
+    page.get_by_role("button", name="Text", exact=True).click()
+    opened = page.get_by_role("link", name="Open Messages")
+    expect(opened).to_be_visible()
+    href = opened.get_attribute("href")
+    assert href.startswith(f"sms:{e164}"), href
+    assert opened.get_attribute("data-test-auto-open") == "1", "the app opens Messages by itself"
+    assert "Gwladys" in unquote(href), "the message is ready, with the client's name"
+    expect(page.get_by_role("status").filter(has_text="Logged on")).to_be_visible()
+
+    page.reload()
+    expect(history(page).get_by_text(re.compile("opened in app"))).to_be_visible()
+    expect(history(page)).to_contain_text("Text")
+
+    # The full composer is there too, and usable by everyone.
+    page.get_by_role("link", name="Write…").click()
+    expect(page.get_by_role("heading", level=1, name=re.compile("^Message Gwladys"))).to_be_visible()
+    check.accessibility()
+
+
+@pytest.mark.xfail(strict=True, reason="templates/messaging/compose.html: block 'draft' calls csrf(), imported outside "
+                                       "the block, so switching channel or a 422 re-render over htmx fails with "
+                                       "'csrf' is undefined (HTTP 500). Remove this marker once fixed.")
+def test_write_an_email_and_hand_it_to_the_mail_app(page, check, sign_in, device):
+    sign_in("associate")
+    typed, _ = PHONES[device]
+    email = f"aurelien.{device}@example.com"
+    add_client(page, "Aurélien", f"Kerbrat{device.title()}", phone=typed, email=email, consent="Signed the form")
+
+    page.get_by_role("link", name="Write…").click()
+    expect(page.get_by_role("heading", level=1, name=re.compile("^Message Aurélien"))).to_be_visible()
+    check.accessibility()
+    page.get_by_role("group", name="Channel").get_by_role("link", name=re.compile("^Email")).click()
+    expect(page.get_by_role("button", name="Open in Mail")).to_be_visible()  # the email draft is in
+    body = page.get_by_label("Message", exact=True)
+    body.fill("")
+    page.get_by_role("button", name="Open in Mail").click()
+    expect(page.get_by_role("alert")).to_contain_text("Write a message first.")
+    expect(body).to_have_attribute("aria-invalid", "true")
+    check.accessibility()
+
+    page.get_by_label("Subject").fill("Your ring is ready")
+    body.fill(f"Bonjour Aurélien, your ring is ready to collect ({device}).")
+    page.get_by_role("button", name="Open in Mail").click()
+    opened = page.get_by_role("link", name="Open Mail")
+    expect(opened).to_be_visible()
+    href = opened.get_attribute("href")
+    assert href.startswith(f"mailto:{email}"), href
+    assert opened.get_attribute("data-test-auto-open") == "1", "the app opens Mail by itself"
+    assert "Your ring is ready" in unquote(href.replace("+", " "))
+
+    page.get_by_role("link", name="Back to the card", exact=True).click()
+    expect(history(page).get_by_text(f"your ring is ready to collect ({device})", exact=False)).to_be_visible()
+
+
