@@ -1,6 +1,8 @@
 """Fixtures in the flaskr style: app, client, runner, and an auth helper."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from clientbook import create_app
@@ -11,17 +13,45 @@ from clientbook.passwords import hash_password
 PASSWORD = "correct horse battery"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--postgres", action="store_true",
+                     help="run the tests against a throwaway PostgreSQL server instead of SQLite")
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request):
+    """The URL of a throwaway PostgreSQL server for this session, or None (SQLite) without --postgres."""
+    if not request.config.getoption("--postgres"):
+        yield None
+        return
+    from tests.postgres_server import PostgresServer, find_pg_bin
+
+    pg_bin = find_pg_bin()
+    if pg_bin is None:
+        message = "PostgreSQL binaries not found: the PostgreSQL pass was NOT run"
+        if os.environ.get("CLIENTBOOK_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer(pg_bin)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, postgres_url):
     app = create_app({
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": postgres_url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "HUEY_IMMEDIATE": True,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "clientbook.test",
     })
     with app.app_context():
+        if postgres_url:
+            db.drop_all()  # one server for the session: every test starts from empty tables
         db.create_all()
     yield app
     with app.app_context():

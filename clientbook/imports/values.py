@@ -194,8 +194,8 @@ def parse_quantity(raw: str) -> int:
     return quantity
 
 
-def format_cents(cents: int | None) -> str:
-    cents = cents or 0
+def format_cents(cents: int | Decimal | None) -> str:
+    cents = int(cents or 0)  # PostgreSQL's SUM() over integers returns a Decimal
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 

@@ -54,9 +54,9 @@ def _claim(user_id: int, day: date) -> bool:
             return False
         db.session.execute(sa.insert(table).values(**values))
         return True
-    result = db.session.execute(insert(table).values(**values).on_conflict_do_nothing(
-        index_elements=["user_id", "day"]))
-    return result.rowcount == 1
+    claimed_id = db.session.execute(insert(table).values(**values).on_conflict_do_nothing(
+        index_elements=["user_id", "day"]).returning(table.c.id)).scalar()
+    return claimed_id is not None
 
 
 def schedule_digests(now_utc: datetime | None = None) -> list[tuple[int, date]]:

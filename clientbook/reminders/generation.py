@@ -173,7 +173,8 @@ def _insert_candidates(select: sa.Select) -> int:
         statement = sa.insert(table).from_select(
             CANDIDATE_COLUMNS, sa.select(*candidates.c).where(~existing)
         )
-    return max(db.session.execute(statement).rowcount or 0, 0)
+    # Count with RETURNING: drivers disagree on rowcount for INSERT ... SELECT (psycopg says -1).
+    return len(db.session.execute(statement.returning(table.c.id)).all())
 
 
 def enabled_rules() -> list[ReminderRule]:
