@@ -87,12 +87,31 @@ def external_url(endpoint: str, **values) -> str:
     return (base or "http://localhost:8000") + path
 
 
+SETTINGS_PATH_PREFIXES = ("/settings", "/staff", "/import", "/export", "/messaging/templates", "/messaging/channels")
+
+
+def nav_section() -> str:
+    """Which main-navigation tab the current page belongs to (for highlighting it)."""
+    path = request.path
+    if path.startswith(SETTINGS_PATH_PREFIXES):
+        return "settings"
+    if path.startswith("/messaging/campaigns"):
+        return "campaigns"
+    if path.startswith("/messaging/dashboard"):
+        return "results"
+    if path.startswith(("/today", "/reminders")):
+        return "today"
+    if path.startswith("/clients"):
+        return "clients"
+    return ""
+
+
 def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(has_endpoint=has_endpoint)
+    app.jinja_env.globals.update(has_endpoint=has_endpoint, nav_section=nav_section)
     app.jinja_env.filters.update(safe_url=safe_url, money=format_money)
 
     @app.after_request

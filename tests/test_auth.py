@@ -106,3 +106,43 @@ def test_pages_send_security_headers(client, auth):
     response = client.get("/settings/")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+
+
+def test_preference_keys_toggle_in_place_with_htmx(client, auth, app):
+    from clientbook.models import PreferenceKey
+
+    auth.login("manager")
+    client.post("/settings/preferences", data={"name": "Ring size"})
+    with app.app_context():
+        key_id = db.session.scalar(sa.select(PreferenceKey.id).where(PreferenceKey.name == "Ring size"))
+    response = client.post(f"/settings/preferences/{key_id}/active", data={"active": "0"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="key-list">') and "<html" not in body
+    assert "Show Ring size" in body
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_preference_key_names_are_unique(client, auth):
+    auth.login("manager")
+    client.post("/settings/preferences", data={"name": "Metal"})
+    response = client.post("/settings/preferences", data={"name": "metal"})
+    assert response.status_code == 422 and b"already exists" in response.data
+
+
+@pytest.mark.parametrize("path, tab", [
+    ("/settings/", "Settings"),
+    ("/staff", "Settings"),
+    ("/import", "Settings"),
+    ("/settings/reminders", "Settings"),
+    ("/messaging/templates", "Settings"),
+    ("/today", "Today"),
+    ("/clients", "Clients"),
+    ("/messaging/campaigns", "Campaigns"),
+])
+def test_navigation_highlights_the_section(client, auth, path, tab):
+    auth.login("owner")
+    page = client.get(path).get_data(as_text=True)
+    current = page.split('aria-current="page"')[1].split("</span>")[0]
+    assert current.endswith(tab) and page.count('aria-current="page"') == 1
