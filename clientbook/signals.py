@@ -9,9 +9,10 @@ _signals = Namespace()
 
 # The shop and its owner were just created (first run): seed per-shop defaults.
 shop_created = _signals.signal("shop-created")
-# A client's dates, assignment, consent or contact details changed. kwargs: client_id
+# A client's dates, assignment, consent or contact details changed.
+# kwargs: client_id, or client_ids=[...] for a batch (imports, the demo book)
 client_changed = _signals.signal("client-changed")
-# A purchase was added to a client. kwargs: client_id, purchase_id
+# A purchase was added to a client. kwargs: client_id, purchase_id, or client_ids=[...] for a batch
 purchase_recorded = _signals.signal("purchase-recorded")
 # Duplicates were merged. kwargs: kept_id, merged_ids (list[int])
 clients_merged = _signals.signal("clients-merged")
