@@ -35,7 +35,7 @@ class BenchServer:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                 "--graceful-timeout", "3", "bench.wsgi:app"],
+                 "--graceful-timeout", "3", "--no-control-socket", "bench.wsgi:app"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -69,7 +69,7 @@ class LiveServer:
         log = open(self.instance / "gunicorn.log", "ab")
         self._web = subprocess.Popen(
             [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers),
-             "--graceful-timeout", "2", "app:app"],
+             "--graceful-timeout", "2", "--no-control-socket", "app:app"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -189,6 +189,7 @@ class Checks:
     def accessibility(self) -> None:
         """axe-core on the current page: no serious or critical violation; primary actions >= 44x44."""
         page = self.page
+        self.settled()
         origin = re.match(r"https?://[^/]+", page.url).group(0)
         # Served from the page's own origin so the app's CSP (script-src 'self') stays on.
         axe_url = origin + "/__test-axe.min.js"
@@ -212,6 +213,16 @@ class Checks:
             for v in serious)
         self.touch_targets()
         self.fits_width()
+
+    def settled(self) -> None:
+        """No htmx request or swap in flight and no transition running: judge the page at rest."""
+        self.page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+        self.page.evaluate("""() => Promise.race([
+            Promise.all(document.getAnimations()
+                .filter(a => a.effect && a.effect.getTiming().iterations !== Infinity)
+                .map(a => a.finished.catch(() => null))),
+            new Promise(resolve => setTimeout(resolve, 2000))])""")
 
     def touch_targets(self) -> None:
         too_small = self.page.evaluate(
