@@ -47,7 +47,7 @@ def test_text_from_the_card_hands_off_to_messages(page, check, sign_in, device):
     expect(opened).to_be_visible()
     href = opened.get_attribute("href")
     assert href.startswith(f"sms:{e164}"), href
-    assert opened.get_attribute("data-test-auto-open") == "1", "the app opens Messages by itself"
+    expect(opened).to_have_attribute("data-test-auto-open", "1")  # the app opens Messages by itself
     assert "Gwladys" in unquote(href), "the message is ready, with the client's name"
     expect(page.get_by_role("status").filter(has_text="Logged on")).to_be_visible()
 
@@ -89,7 +89,7 @@ def test_write_an_email_and_hand_it_to_the_mail_app(page, check, sign_in, device
     expect(opened).to_be_visible()
     href = opened.get_attribute("href")
     assert href.startswith(f"mailto:{email}"), href
-    assert opened.get_attribute("data-test-auto-open") == "1", "the app opens Mail by itself"
+    expect(opened).to_have_attribute("data-test-auto-open", "1")  # the app opens Mail by itself
     assert "Your ring is ready" in unquote(href.replace("+", " "))
 
     page.get_by_role("link", name="Back to the card", exact=True).click()

@@ -1,7 +1,6 @@
 """Shop settings and the shop's preference keys."""
 import re
 
-import pytest
 
 from playwright.sync_api import expect
 
@@ -45,8 +44,6 @@ def test_manager_adds_a_preference(page, check, sign_in, device):
     expect(page.get_by_role("button", name=f"Hide {key}")).to_be_visible()
 
 
-@pytest.mark.xfail(strict=True, reason="settings/preferences.html: block key_list calls csrf(), imported outside "
-                                       "the block, so the htmx partial fails with 'csrf' is undefined (HTTP 500)")
 def test_manager_hides_a_preference_in_place(page, check, sign_in, device):
     sign_in("manager")
     page.goto("/settings/preferences")
