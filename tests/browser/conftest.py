@@ -27,7 +27,6 @@ DEVICES = {
 }
 
 
-
 def _start_server(workers: int = 2) -> LiveServer:
     instance = Path(tempfile.mkdtemp(prefix="clientbook-browser-"))
     server = LiveServer(instance, workers=workers)
@@ -182,7 +181,8 @@ def pytest_runtest_makereport(item, call):
     if tab is None or tab.is_closed():
         return
     folder = OUTPUT_DIR / re.sub(r"[^\w.-]+", "-", item.name).strip("-")
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # only this run's evidence
+    folder.mkdir(parents=True)
     try:
         tab.screenshot(path=str(folder / "screenshot.png"), full_page=True)
         (folder / "page.html").write_text(tab.content())
