@@ -61,9 +61,6 @@ def test_text_from_the_card_hands_off_to_messages(page, check, sign_in, device):
     check.accessibility()
 
 
-@pytest.mark.xfail(strict=True, reason="templates/messaging/compose.html: block 'draft' calls csrf(), imported outside "
-                                       "the block, so switching channel or a 422 re-render over htmx fails with "
-                                       "'csrf' is undefined (HTTP 500). Remove this marker once fixed.")
 def test_write_an_email_and_hand_it_to_the_mail_app(page, check, sign_in, device):
     sign_in("associate")
     typed, _ = PHONES[device]

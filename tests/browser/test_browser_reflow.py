@@ -17,9 +17,6 @@ def app_server(blank_server):
     return blank_server
 
 
-@pytest.mark.xfail(strict=True, reason="static/css/app.css: a long email in .list-row .sub does not wrap, so the "
-                                       "staff list scrolls sideways on a phone. Fix: `.list-row .grow { overflow-wrap: "
-                                       "anywhere; }`. Remove this marker once fixed.")
 @pytest.mark.parametrize("device", ["phone"], indirect=True)
 def test_staff_list_with_long_emails_fits_a_phone(page, check, sign_in):
     sign_in("owner")
