@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
+from clientbook.extensions import db
+from clientbook.models import Client, Purchase, PurchaseItem, Shop, User
+
 PLACEHOLDERS = {
     "first_name": "The client's first name",
     "last_name": "The client's last name",
@@ -36,3 +41,27 @@ def fill_placeholders(text: str, values: dict[str, str]) -> str:
         return str(values.get(name, "")) if name in PLACEHOLDERS else match.group(0)
 
     return _FIELD.sub(replace, text or "")
+
+
+def last_item_description(client_id: int) -> str:
+    return db.session.scalar(
+        sa.select(PurchaseItem.description).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+        .where(Purchase.client_id == client_id)
+        .order_by(Purchase.purchased_on.desc(), Purchase.id.desc(), PurchaseItem.id).limit(1)
+    ) or ""
+
+
+def placeholder_values(client: Client | None, associate: User | None, shop: Shop | None,
+                       date_label: str = "") -> dict[str, str]:
+    """What each placeholder stands for in a message to `client` signed by `associate`."""
+    # The assigned associate signs the message when the sender is not known (automated sends).
+    signer = associate or (client.assigned_to if client is not None else None)
+    return {
+        "first_name": (client.first_name if client else "") or "",
+        "last_name": (client.last_name if client else "") or "",
+        "full_name": f"{client.first_name} {client.last_name}".strip() if client else "",
+        "associate_first_name": signer.first_name if signer else "",
+        "shop_name": shop.name if shop else "",
+        "date_label": date_label or "",
+        "last_item": last_item_description(client.id) if client is not None and client.id else "",
+    }

@@ -4,8 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from clientbook.extensions import db
-from clientbook.models import MessageTemplate, Purchase, PurchaseItem, Reminder, Shop
-from clientbook.placeholders import fill_placeholders
+from clientbook.models import MessageTemplate, Reminder, Shop
+from clientbook.placeholders import fill_placeholders, placeholder_values
 from clientbook.reminders.defaults import DEFAULT_TEMPLATES
 from clientbook.reminders.wording import occasion_label
 
@@ -17,27 +17,11 @@ _FALLBACK_BY_KIND = {
 _MANUAL_DRAFT = ("Following up", "Hello {first_name}, {associate_first_name} from {shop_name} here. ")
 
 
-def _last_item(client_id: int) -> str:
-    return db.session.scalar(
-        sa.select(PurchaseItem.description).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
-        .where(Purchase.client_id == client_id)
-        .order_by(Purchase.purchased_on.desc(), Purchase.id.desc(), PurchaseItem.id).limit(1)
-    ) or ""
-
-
-def placeholder_values(reminder: Reminder) -> dict[str, str]:
-    client = reminder.client
-    associate = reminder.owner or client.assigned_to
+def reminder_placeholder_values(reminder: Reminder) -> dict[str, str]:
     shop = db.session.scalar(sa.select(Shop).limit(1))
-    return {
-        "first_name": client.first_name or "",
-        "last_name": client.last_name or "",
-        "full_name": f"{client.first_name} {client.last_name}".strip(),
-        "associate_first_name": associate.first_name if associate else "",
-        "shop_name": shop.name if shop else "",
-        "date_label": occasion_label(reminder),
-        "last_item": _last_item(client.id) or "purchase",
-    }
+    values = placeholder_values(reminder.client, reminder.owner, shop, occasion_label(reminder))
+    values["last_item"] = values["last_item"] or "purchase"
+    return values
 
 
 def draft_for_reminder(reminder: Reminder) -> tuple[str, str]:
@@ -49,5 +33,5 @@ def draft_for_reminder(reminder: Reminder) -> tuple[str, str]:
         subject, body = DEFAULT_TEMPLATES[_FALLBACK_BY_KIND[reminder.kind]]
     else:
         subject, body = _MANUAL_DRAFT
-    values = placeholder_values(reminder)
+    values = reminder_placeholder_values(reminder)
     return fill_placeholders(subject, values).strip(), fill_placeholders(body, values).strip()
