@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 8000
 
-.PHONY: run test bench setup vendor db browser clean
+.PHONY: run test bench setup vendor db services clean
 
 setup: $(VENV)/.installed vendor
 
@@ -31,16 +31,29 @@ db: setup
 run: db
 	$(BIN)/python -m clientbook.serve --port $(PORT)
 
-# Browser tests need Debian's Chromium; install it when we may (root), else they skip loudly.
-browser:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's chromium for the browser tests..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-			|| echo "WARNING: could not install chromium"; \
+# The tests that talk to the database most, run again on a throwaway PostgreSQL server:
+# the same code must work there when a shop outgrows SQLite.
+POSTGRES_TESTS := tests/test_migrations.py tests/test_reminder_generation.py tests/test_today.py \
+	tests/test_digest.py tests/test_search.py tests/test_clients_filters.py tests/test_merge.py \
+	tests/test_import_clients.py tests/test_import_purchases.py tests/test_export.py \
+	tests/test_outbox.py tests/test_campaign.py tests/test_auto_send.py
+
+# Browser tests need Debian's Chromium and the PostgreSQL pass needs PostgreSQL's binaries;
+# install them when missing and we may (root). Without them those tests skip loudly.
+services:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian packages for the tests:$$missing"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+			|| echo "WARNING: could not install$$missing"; \
 	fi
 
-test: setup browser
+# PYTEST_ARGS="-k search" runs a part of the suite (and skips the PostgreSQL pass).
+test: setup services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,$(BIN)/python -m pytest --postgres $(POSTGRES_TESTS))
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
