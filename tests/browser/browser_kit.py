@@ -66,11 +66,11 @@ class LiveServer:
                         "with create_app().app_context():\n    db.create_all()\n")
 
     def start(self) -> "LiveServer":
-        log = open(self.instance / "gunicorn.log", "ab")
-        self._web = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers),
-             "--graceful-timeout", "2", "--no-control-socket", "app:app"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.instance / "gunicorn.log", "ab") as log:
+            self._web = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers),
+                 "--graceful-timeout", "2", "--no-control-socket", "app:app"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self._web.poll() is not None:
@@ -80,17 +80,18 @@ class LiveServer:
                 return self
             except requests.RequestException:
                 time.sleep(0.1)
+        self.stop()  # never leave a half-started server behind
         raise RuntimeError(f"gunicorn did not answer within 60 s:\n{self.log_tail()}")
 
     def start_worker(self) -> None:
         """The Huey consumer, for flows that wait on background work (import, reminders)."""
         if self._worker is not None and self._worker.poll() is None:
             return
-        log = open(self.instance / "huey.log", "ab")
-        self._worker = subprocess.Popen(
-            [str(BIN / "huey_consumer"), "clientbook.tasks.huey", "-w", "2", "-k", "thread",
-             "-d", "0.1", "-m", "0.5", "--flush-locks"],
-            cwd=ROOT, env=dict(self.env, CLIENTBOOK_HUEY_WORKER="1"), stdout=log, stderr=subprocess.STDOUT)
+        with open(self.instance / "huey.log", "ab") as log:
+            self._worker = subprocess.Popen(
+                [str(BIN / "huey_consumer"), "clientbook.tasks.huey", "-w", "2", "-k", "thread",
+                 "-d", "0.1", "-m", "0.5", "--flush-locks"],
+                cwd=ROOT, env=dict(self.env, CLIENTBOOK_HUEY_WORKER="1"), stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
         for process in (self._worker, self._web):
