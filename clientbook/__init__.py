@@ -31,8 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session: tablets stay open all day
-        COMPRESS_MIMETYPES=["text/html", "text/css", "application/javascript", "text/csv", "application/json"],
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript", "text/csv",
+                            "application/json"],
+        # gzip for everything, static files (streamed responses) included: every browser accepts it.
         COMPRESS_ALGORITHM=["gzip"],
+        COMPRESS_ALGORITHM_STREAMING=["gzip"],
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         LOGIN_RATE_LIMIT=5,  # failed attempts per account/address...
         LOGIN_RATE_WINDOW_SECONDS=15 * 60,  # ...within this window

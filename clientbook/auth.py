@@ -153,7 +153,7 @@ def setup():
         login_user(owner)
         flash(f"Welcome to Clientbook, {owner.first_name}. Your shop is ready.", "success")
         return redirect(url_for("settings.welcome"))
-    return render("auth/setup.html", form=form)
+    return render("auth/setup.html", form=form, status=422 if form.errors else 200)
 
 
 # ---- log in / out ----------------------------------------------------------------

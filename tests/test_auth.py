@@ -28,7 +28,7 @@ def test_setup_rejects_short_password_and_saves_nothing(client, app):
         "shop_name": "Maison Perle", "country": "FR", "timezone": "Europe/Paris", "currency": "EUR",
         "owner_name": "Olivia", "email": "olivia@maison-perle.com", "password": "short",
     })
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"at least 10 characters" in response.data
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Shop)) == 0
@@ -146,3 +146,11 @@ def test_navigation_highlights_the_section(client, auth, path, tab):
     page = client.get(path).get_data(as_text=True)
     current = page.split('aria-current="page"')[1].split("</span>")[0]
     assert current.endswith(tab) and page.count('aria-current="page"') == 1
+
+
+def test_static_files_and_pages_are_sent_gzipped(client, auth):
+    script = client.get("/static/vendor/htmx.min.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers.get("Content-Encoding") == "gzip"
+    auth.login("owner")
+    page = client.get("/settings/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers.get("Content-Encoding") == "gzip"

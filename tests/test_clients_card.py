@@ -1,5 +1,5 @@
 """The client card: creating clients, inline edits, validation, quick actions, signals, reassignment."""
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -274,7 +274,7 @@ def test_timeline_sources_can_be_registered(client, auth, app, ada_client, tmp_p
 
     from clientbook.clients import timeline
 
-    def fake_source(client_id):
+    def fake_source(client_id, limit):
         return [timeline.TimelineEntry(datetime(2030, 1, 1), "test", "clients/timeline/_note.html",
                                        Note(body="From another feature", created_at=datetime(2030, 1, 1)))]
 
@@ -348,3 +348,30 @@ def test_associate_default_list_is_their_own_clients(client, auth, app, shop):
     auth.login("manager")
     page = client.get("/clients").data
     assert b"Mine Client" in page and b"Theirs Client" in page
+
+
+def test_long_histories_show_the_newest_page_with_a_link_to_the_rest(app):
+    from datetime import date, timedelta
+
+    from clientbook.clients.queries import TIMELINE_PAGE
+    from clientbook.clients.timeline import client_timeline
+    from clientbook.models import Client, Purchase
+
+    with app.app_context():
+        client_row = Client(first_name="Long", last_name="History")
+        db.session.add(client_row)
+        db.session.flush()
+        first_day = date(2020, 1, 1)
+        for n in range(TIMELINE_PAGE + 5):
+            db.session.add(Purchase(client_id=client_row.id, purchased_on=first_day + timedelta(days=n)))
+        db.session.add(Note(client_id=client_row.id, body="Oldest note", created_at=datetime(2019, 1, 1)))
+        db.session.commit()
+
+        page, more = client_timeline(client_row.id, TIMELINE_PAGE)
+        assert more and len(page) == TIMELINE_PAGE
+        assert page[0].data.purchased_on == first_day + timedelta(days=TIMELINE_PAGE + 4)
+        assert all(entry.kind == "purchase" for entry in page)
+
+        everything, more = client_timeline(client_row.id, None)
+        assert not more and len(everything) == TIMELINE_PAGE + 6
+        assert everything[-1].data.body == "Oldest note"

@@ -348,7 +348,7 @@ def test_messages_appear_on_the_timeline_source(app, shop):
             Message(client_id=camille.id, channel="sms", direction="in", body="Thanks!", state="received"),
         ])
         db.session.commit()
-        entries = message_timeline_entries(camille.id)
+        entries = message_timeline_entries(camille.id, None)
         assert {e.kind for e in entries} == {"message", "message_in"}
         assert all(e.template == "messaging/_timeline_message.html" for e in entries)
 

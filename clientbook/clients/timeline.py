@@ -1,6 +1,8 @@
 """The client's timeline: one list, newest first, fed by sources any feature can register.
 
-A source is fn(client_id) -> list[TimelineEntry]; the card renders each entry with
+A source is fn(client_id, limit) -> list[TimelineEntry]: its newest `limit` entries (all of
+them when limit is None), so a client with hundreds of purchases costs no more than one
+with a few. The card renders each entry with
 `{% include entry.template %}` and `entry` in the context. Purchases, notes and
 wish-list additions are registered here the same way other features add theirs.
 """
@@ -25,7 +27,7 @@ class TimelineEntry:
     data: object
 
 
-TimelineSource = Callable[[int], list[TimelineEntry]]
+TimelineSource = Callable[[int, int | None], list[TimelineEntry]]
 _sources: list[TimelineSource] = []
 
 
@@ -38,7 +40,9 @@ def register_timeline_source(fn: TimelineSource) -> TimelineSource:
 
 def client_timeline(client_id: int, limit: int | None = None) -> tuple[list[TimelineEntry], bool]:
     """Entries from every source, newest first; and whether more than `limit` existed."""
-    entries = [entry for source in _sources for entry in source(client_id)]
+    # Each source returns one more than needed, so "more exist" is known without counting.
+    per_source = None if limit is None else limit + 1
+    entries = [entry for source in _sources for entry in source(client_id, per_source)]
     entries.sort(key=lambda e: e.when, reverse=True)
     if limit is not None and len(entries) > limit:
         return entries[:limit], True
@@ -53,9 +57,10 @@ def _day_instant(day, created_at: datetime | None) -> datetime:
 
 
 @register_timeline_source
-def purchases(client_id: int) -> list[TimelineEntry]:
+def purchases(client_id: int, limit: int | None) -> list[TimelineEntry]:
     rows = db.session.scalars(
         sa.select(Purchase).where(Purchase.client_id == client_id)
+        .order_by(Purchase.purchased_on.desc(), Purchase.id.desc()).limit(limit)
         .options(selectinload(Purchase.items), selectinload(Purchase.associate))
     ).all()
     return [TimelineEntry(_day_instant(p.purchased_on, p.created_at), "purchase", "clients/timeline/_purchase.html", p)
@@ -63,18 +68,20 @@ def purchases(client_id: int) -> list[TimelineEntry]:
 
 
 @register_timeline_source
-def notes(client_id: int) -> list[TimelineEntry]:
+def notes(client_id: int, limit: int | None) -> list[TimelineEntry]:
     rows = db.session.scalars(
-        sa.select(Note).where(Note.client_id == client_id).options(selectinload(Note.author))
+        sa.select(Note).where(Note.client_id == client_id)
+        .order_by(Note.created_at.desc(), Note.id.desc()).limit(limit).options(selectinload(Note.author))
     ).all()
     return [TimelineEntry(n.created_at, "note", "clients/timeline/_note.html", n) for n in rows]
 
 
 @register_timeline_source
-def wishlist_additions(client_id: int) -> list[TimelineEntry]:
+def wishlist_additions(client_id: int, limit: int | None) -> list[TimelineEntry]:
     rows = db.session.execute(
         sa.select(WishlistItem, User.name).outerjoin(User, User.id == WishlistItem.added_by_id)
         .where(WishlistItem.client_id == client_id)
+        .order_by(WishlistItem.created_at.desc(), WishlistItem.id.desc()).limit(limit)
     ).all()
     return [TimelineEntry(item.created_at, "wishlist", "clients/timeline/_wishlist.html",
                           {"item": item, "added_by": added_by}) for item, added_by in rows]

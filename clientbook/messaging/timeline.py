@@ -6,15 +6,12 @@ import sqlalchemy as sa
 from clientbook.extensions import db
 from clientbook.models import Message
 
-TIMELINE_LIMIT = 100
-
-
-def message_timeline_entries(client_id: int) -> list:
+def message_timeline_entries(client_id: int, limit: int | None) -> list:
     from clientbook.clients.timeline import TimelineEntry
 
     messages = db.session.scalars(
         sa.select(Message).where(Message.client_id == client_id)
-        .order_by(Message.created_at.desc(), Message.id.desc()).limit(TIMELINE_LIMIT)
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
     ).all()
     return [
         TimelineEntry(when=m.sent_at or m.created_at, kind="message_in" if m.direction == "in" else "message",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 19:04:15.977312
+Create Date: 2026-11-22 19:47:12.896868
 
 """
 from alembic import op
@@ -155,6 +155,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_client_email'), ['email'], unique=False)
         batch_op.create_index('ix_client_name', ['last_name', 'first_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_client_phone'), ['phone'], unique=False)
+    # Expression index (autogenerate can't compare these on SQLite): possible duplicates by name.
+    op.create_index('ix_client_lower_name', 'client', [sa.text('lower(last_name)'), sa.text('lower(first_name)')])
 
     op.create_table('digest_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -464,6 +466,7 @@ def downgrade():
     op.drop_table('client_external_id')
     op.drop_table('reminder_rule')
     op.drop_table('digest_delivery')
+    op.drop_index('ix_client_lower_name', table_name='client')
     with op.batch_alter_table('client', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_client_phone'))
         batch_op.drop_index('ix_client_name')

@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import requests
@@ -170,14 +169,6 @@ def add_client(page, first: str, last: str, phone: str = "", email: str = "", co
 
 SERIOUS = ("serious", "critical")
 
-# Known violations in templates these tests may not edit, reported to their owners. Each entry is
-# exact (axe rule, element selector); it is still printed as a warning every time it is seen, and
-# must be removed once fixed. Anything else serious or critical fails the flow.
-KNOWN_VIOLATIONS = {
-    # templates/base.html: the brand link's aria-label "<shop> home" does not start with its visible
-    # text "M <shop>" (speech users say what they see). Fix: drop the aria-label.
-    ("label-content-name-mismatch", ".brand"),
-}
 TOUCH_TARGET = 44
 PRIMARY_ACTIONS = ".btn-primary, .btn, main button[type=submit]"
 
@@ -198,16 +189,7 @@ class Checks:
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.add_script_tag(url=axe_url)
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        serious = []
-        for violation in result["violations"]:
-            if violation.get("impact") not in SERIOUS:
-                continue
-            nodes = [n for n in violation["nodes"]
-                     if (violation["id"], ", ".join(n["target"])) not in KNOWN_VIOLATIONS]
-            if len(nodes) < len(violation["nodes"]):
-                warnings.warn(f"known accessibility finding still present: {violation['id']}")
-            if nodes:
-                serious.append({**violation, "nodes": nodes})
+        serious = [v for v in result["violations"] if v.get("impact") in SERIOUS]
         assert not serious, f"axe found serious/critical violations on {page.url} ({self.device}):\n" + "\n".join(
             f"- [{v['impact']}] {v['id']}: {v['help']} -> "
             + "; ".join(", ".join(node["target"]) for node in v["nodes"][:5])
