@@ -11,7 +11,7 @@ from clientbook.clients.timeline import client_timeline
 from clientbook.extensions import db
 from clientbook.models import Client, ClientTag, PreferenceKey, Purchase, Shop, User, WishlistItem
 
-TIMELINE_PAGE = 40
+TIMELINE_PAGE = 20
 
 
 @dataclass
