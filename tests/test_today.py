@@ -216,3 +216,30 @@ def test_follow_up_for_an_invisible_client_is_refused(client, auth, book, app):
 
 def test_today_needs_sign_in(client, book):
     assert client.get("/today").status_code == 302
+
+
+def test_long_group_shows_a_screenful_then_show_all(client, auth, book, app, shop):
+    from clientbook.reminders.today import GROUP_SHOWN
+    with app.app_context():
+        many = add_client("Many", "Calls", owner_id=shop["associate"])
+        for n in range(GROUP_SHOWN + 3):
+            _reminder(many.id, shop["associate"], book["today_date"], f"Extra call {n}")
+        db.session.commit()
+        extra_total = GROUP_SHOWN + 3 + 1  # plus the book's own "Call about the ring"
+    auth.login("associate")
+    page = client.get("/today").get_data(as_text=True)
+    assert page.count('class="rem-row') == GROUP_SHOWN + 2  # today's screenful, the overdue one, the soon one
+    assert f"Show all {extra_total}" in page and "?all=today" in page
+    everything = client.get("/today", query_string={"all": "today"}).get_data(as_text=True)
+    assert everything.count('class="rem-row') == extra_total + 2 and "Show all" not in everything
+
+
+def test_row_links_and_forms_point_at_that_reminder(client, auth, book):
+    auth.login("associate")
+    page = client.get("/today").get_data(as_text=True)
+    rid = book["today"]
+    assert f'action="/reminders/{rid}" class="rem-actions" hx-get="/reminders/{rid}"' in page
+    body = client.get(f"/reminders/{rid}", query_string={"mode": "snooze"},
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert body.count(f'hx-post="/reminders/{rid}/snooze"') == 2 and 'name="csrf_token"' in body
+    assert f'hx-get="/reminders/{rid}"' in body and ">Cancel<" in body
