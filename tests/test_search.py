@@ -90,23 +90,44 @@ def test_pagination_continues_across_rank_groups(app, shop):
         assert first.has_more and first.next_page == 2 and not last.has_more
 
 
-def test_common_prefix_walks_name_order(app, shop):
-    """A prefix matching many tokens takes the other query shape; results are the same kind."""
-    from clientbook.clients import search
+def test_common_prefix_ranks_exact_first_then_name_order_wherever_matches_fall(app, shop):
+    """Many matches late in the alphabet (first name "Marie", last names "Zed..") come out in rank order."""
+    with app.app_context():
+        zeds = [make_client("Marie", f"Zed{i:02}") for i in range(12)]
+        aaron = make_client("Mario", "Aaron")
+        mar = make_client("Lou", "Mar")
+    assert found(app, "mar", per_page=5) == [mar, aaron, *zeds[:3]]
+    assert found(app, "mar", page=3, per_page=5) == zeds[8:]
+    assert found(app, "marie", per_page=20) == zeds
 
+
+def test_multi_word_query_ands_words_whichever_is_rarer(app, shop):
     with app.app_context():
-        for i in range(12):
-            make_client("Marie", f"Zed{i:02}")
-        make_client("Mario", "Aaron")
-    original = search.COMMON_PREFIX_TOKENS
-    search.COMMON_PREFIX_TOKENS = 5
-    try:
-        results = found(app, "mar", per_page=5)
-    finally:
-        search.COMMON_PREFIX_TOKENS = original
+        roux = [make_client("Marie", f"Roux{i}") for i in range(3)]
+        others = [make_client("Marie", f"Dupont{i}") for i in range(6)]
+        make_client("Paul", "Roux")
+    assert found(app, "marie rou") == roux
+    assert found(app, "rou marie") == roux
+    assert found(app, "ma du") == others
+
+
+def test_tags_phones_and_emails_list_in_name_order(app, shop):
     with app.app_context():
-        names = [db.session.get(Client, i).last_name for i in results]
-    assert names == ["Aaron", "Zed00", "Zed01", "Zed02", "Zed03"]
+        b = make_client("Zoe", "Bravo", email="zb@shop.fr", phone="+33611110001", tags=("gold",))
+        a = make_client("Yann", "Alpha", email="ya@shop.fr", phone="+33622220001", tags=("gold",))
+    assert found(app, "#gold") == [a, b]
+    assert found(app, "0001") == [a, b]
+    assert found(app, "#gold 0001") == [a, b]
+    assert found(app, "zb@shop") == [b]
+
+
+def test_visibility_filter_applies_to_every_page(app, shop):
+    with app.app_context():
+        mine = [make_client("Anna", f"Mine{i:02}", assigned_to_id=shop["associate"]) for i in range(5)]
+        for i in range(5):
+            make_client("Anna", f"Other{i:02}", assigned_to_id=shop["associate2"])
+    where = [Client.archived_at.is_(None), Client.assigned_to_id == shop["associate"]]
+    assert found(app, "ann", where=where, per_page=3) + found(app, "ann", where=where, page=2, per_page=3) == mine
 
 
 def test_query_parsing():
