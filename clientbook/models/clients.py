@@ -57,7 +57,7 @@ class Client(db.Model):
 
     __table_args__ = (
         sa.Index("ix_client_name", "last_name", "first_name"),
-        # An associate's own clients in name order: "my clients" lists and search walk this index.
+        # An associate's own clients in name order: the "my clients" list walks this index.
         sa.Index("ix_client_assignee_name", "assigned_to_id", "last_name", "first_name"),
     )
 
@@ -112,7 +112,7 @@ class ClientSearchToken(db.Model):
     )
 
     # "Does this client have a token starting with p?" answered from the index alone:
-    # search walks clients in name order and asks this for each one.
+    # multi-word search checks the other words of each candidate this way.
     __table_args__ = (sa.Index("ix_client_search_token_client_token", "client_id", "token"),)
 
 
