@@ -9,26 +9,18 @@ import sqlalchemy as sa
 from clientbook.extensions import db
 from clientbook.messaging import campaigns
 from clientbook.models import Campaign, CampaignRecipient, Client, ClientTag, Message, User, utcnow
-from tests.fake_twilio import FakeTwilio
-from tests.test_messaging_support import always_open, enable_channels, make_client
 
-
-@pytest.fixture
-def fake():
-    with FakeTwilio() as server:
-        yield server
-
+from tests.test_messaging_support import (  # noqa: F401  (fake: a fixture)
+    always_open, enable_channels, fake, make_client, point_at_fake_twilio,
+)
 
 @pytest.fixture
 def sms_shop(app, shop, fake):
-    app.config.update(TWILIO_ACCOUNT_SID=fake.account_sid, TWILIO_AUTH_TOKEN=fake.auth_token,
-                      TWILIO_FROM="+33100000000", TWILIO_BASE_URL=fake.base_url, TWILIO_TIMEOUT=2,
-                      SERVER_URL="https://shop.maison-perle.com")
+    point_at_fake_twilio(app, fake)
     with app.app_context():
         enable_channels(sms_enabled=True)
         always_open()
     return shop
-
 
 def make_vips(count: int, **overrides) -> list[int]:
     ids = []
@@ -40,14 +32,12 @@ def make_vips(count: int, **overrides) -> list[int]:
     db.session.commit()
     return ids
 
-
 def make_campaign(user_id: int, rate: int = 60, segment: str = '{"tag": ["vip"]}', channel: str = "sms") -> Campaign:
     campaign = Campaign(name="Spring collection", channel=channel, body="Hi {first_name}, spring is in!",
                         subject="Spring", rate_per_minute=rate, created_by_id=user_id, segment_json=segment)
     db.session.add(campaign)
     db.session.commit()
     return campaign
-
 
 # ---- throttling as plain functions ------------------------------------------------------------------
 
@@ -63,11 +53,9 @@ def make_campaign(user_id: int, rate: int = 60, segment: str = '{"tag": ["vip"]}
 def test_refill_tokens(tokens, rate, elapsed, expected):
     assert campaigns.refill_tokens(tokens, rate, elapsed) == pytest.approx(expected)
 
-
 @pytest.mark.parametrize("tokens, rate, seconds", [(0.0, 60, 1.0), (0.0, 6, 10.0), (0.5, 6, 5.0), (0.0, 600, 1.0)])
 def test_seconds_until_next_token(tokens, rate, seconds):
     assert campaigns.seconds_until_next_token(tokens, rate) == pytest.approx(seconds)
-
 
 # ---- reach -----------------------------------------------------------------------------------------
 
@@ -81,7 +69,6 @@ def test_reach_counts_only_consenting_clients(app, sms_shop):
         reach = campaigns.segment_reach(campaigns.segment_args('{"tag": ["vip"]}'), user, None)
         assert reach.total == 5
         assert reach.by_channel == {"sms": 3, "email": 4}
-
 
 # ---- sending -------------------------------------------------------------------------------------
 
@@ -114,7 +101,6 @@ def test_campaign_is_throttled_and_resumable(app, sms_shop, fake):
     assert len(set(fake.keys())) == 5 and fake.duplicates == []
     assert all(m["body"].startswith("Hi Vip") for m in fake.messages)
 
-
 def test_restarting_a_campaign_never_sends_twice(app, sms_shop, fake):
     with app.app_context():
         make_vips(3)
@@ -138,12 +124,10 @@ def test_restarting_a_campaign_never_sends_twice(app, sms_shop, fake):
     assert sorted(fake.keys()) == sorted(expected)
     assert fake.duplicates == []
 
-
 def recipients_of(app, campaign_id):
     with app.app_context():
         return db.session.scalars(sa.select(CampaignRecipient.client_id)
                                   .where(CampaignRecipient.campaign_id == campaign_id)).all()
-
 
 def test_failed_and_skipped_are_summarised(app, sms_shop, fake):
     fake.failures.extend([400])  # not a transient error: fails at once
@@ -161,7 +145,6 @@ def test_failed_and_skipped_are_summarised(app, sms_shop, fake):
         assert reasons["The client was deleted."] == 1
         assert any(r.startswith("Twilio 400") for r in reasons)
         assert db.session.get(Campaign, campaign.id).state == "done"
-
 
 # ---- pages ---------------------------------------------------------------------------------------
 
@@ -191,7 +174,6 @@ def test_campaign_pages_create_preview_send_and_progress(app, client, auth, sms_
     progress = client.get(f"/messaging/campaigns/{campaign_id}/progress", headers={"HX-Request": "true"})
     assert progress.status_code == 200 and b"Finished" in progress.data
     assert len(fake.messages) == 2
-
 
 def test_campaigns_are_for_managers(client, auth):
     auth.login("associate")

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from datetime import time
 
+import pytest
+
 from clientbook.extensions import db
 from clientbook.models import Client, MessageTemplate, MessagingSettings, Shop
+from tests.fake_twilio import FakeTwilio
+
+PUBLIC = "https://shop.maison-perle.com"
 
 
 def make_client(**overrides) -> Client:
@@ -40,3 +45,16 @@ def always_open(shop_id: int | None = None) -> None:
     shop.quiet_hours_start = time(0, 0)
     shop.quiet_hours_end = time(0, 0)
     db.session.commit()
+
+
+@pytest.fixture
+def fake():
+    """A server on 127.0.0.1 that speaks Twilio's Messages API."""
+    with FakeTwilio() as server:
+        yield server
+
+
+def point_at_fake_twilio(app, fake) -> None:
+    app.config.update(TWILIO_ACCOUNT_SID=fake.account_sid, TWILIO_AUTH_TOKEN=fake.auth_token,
+                      TWILIO_FROM="+33100000000", TWILIO_BASE_URL=fake.base_url, TWILIO_TIMEOUT=2,
+                      SERVER_URL=PUBLIC)

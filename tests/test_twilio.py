@@ -10,23 +10,15 @@ from clientbook.extensions import db
 from clientbook.messaging import outbox
 from clientbook.messaging.channels.twilio import compute_signature, valid_signature
 from clientbook.models import Client, Message, Suppression
-from tests.fake_twilio import FakeTwilio, twilio_signature
-from tests.test_messaging_support import always_open, enable_channels, make_client
-
-PUBLIC = "https://shop.maison-perle.com"
-
-
-@pytest.fixture
-def fake():
-    with FakeTwilio() as server:
-        yield server
+from tests.fake_twilio import twilio_signature
+from tests.test_messaging_support import (  # noqa: F401  (fake: a fixture)
+    PUBLIC, always_open, enable_channels, fake, make_client, point_at_fake_twilio,
+)
 
 
 @pytest.fixture
 def sms_shop(app, shop, fake):
-    app.config.update(TWILIO_ACCOUNT_SID=fake.account_sid, TWILIO_AUTH_TOKEN=fake.auth_token,
-                      TWILIO_FROM="+33100000000", TWILIO_BASE_URL=fake.base_url, TWILIO_TIMEOUT=2,
-                      SERVER_URL=PUBLIC)
+    point_at_fake_twilio(app, fake)
     with app.app_context():
         enable_channels(sms_enabled=True, sms_help_reply="Maison Perle: call us on 01 23 45 67 89. STOP to opt out.")
         always_open()
