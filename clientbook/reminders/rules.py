@@ -130,13 +130,3 @@ def snooze_until(choice: str, today: date, picked: date | None = None) -> date |
     if choice == "date" and picked is not None and picked > today:
         return picked
     return None
-
-
-def in_days_phrase(due: date, occurrence: date) -> str:
-    """'today', 'tomorrow', 'in 14 days' — how far the occasion is from the due day."""
-    days = (occurrence - due).days
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    return f"in {days} days"
