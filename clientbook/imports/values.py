@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 
@@ -198,7 +198,3 @@ def format_cents(cents: int | Decimal | None) -> str:
     cents = int(cents or 0)  # PostgreSQL's SUM() over integers returns a Decimal
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
-def iso_instant(value: datetime | None) -> str:
-    return value.replace(microsecond=0).isoformat() if value else ""

@@ -91,8 +91,6 @@ def why_not(client: Client, channel: str) -> str | None:
     return consent_problem(facts, channel)
 
 
-def may_message(client: Client, channel: str) -> bool:
-    return why_not(client, channel) is None
 
 
 def suppress(channel: str, address: str | None, reason: str) -> None:

@@ -43,7 +43,3 @@ def next_allowed_time(now_utc: datetime, zone: zoneinfo.ZoneInfo,
         candidate_day += timedelta(days=1)
     local_start = datetime.combine(candidate_day, start, tzinfo=zone)
     return local_start.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def is_quiet(now_utc: datetime, zone: zoneinfo.ZoneInfo, start: time | None = None, end: time | None = None) -> bool:
-    return next_allowed_time(now_utc, zone, start, end) != now_utc
