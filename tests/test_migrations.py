@@ -10,6 +10,7 @@ from clientbook.extensions import db
 
 # SQLite can't reflect expression indexes, so autogenerate skips comparing them there (PostgreSQL does).
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_upgrade_matches_the_models_and_downgrade_removes_everything(app):
     with app.app_context():
         db.drop_all()
