@@ -243,3 +243,16 @@ def test_row_links_and_forms_point_at_that_reminder(client, auth, book):
                       headers={"HX-Request": "true"}).get_data(as_text=True)
     assert body.count(f'hx-post="/reminders/{rid}/snooze"') == 2 and 'name="csrf_token"' in body
     assert f'hx-get="/reminders/{rid}"' in body and ">Cancel<" in body
+
+
+def test_follow_up_form_opens_on_demand(client, auth, book):
+    auth.login("associate")
+    section = client.get(f"/reminders/client/{book['ada_client']}", headers={"HX-Request": "true"})
+    assert "Add a follow-up" in section.get_data(as_text=True)
+    assert 'name="reason"' not in section.get_data(as_text=True)
+    opened = client.get(f"/reminders/client/{book['ada_client']}?add=1", headers={"HX-Request": "true"})
+    assert 'name="reason"' in opened.get_data(as_text=True)
+    # Without htmx the same link opens a page with the form.
+    page = client.get(f"/reminders/client/{book['ada_client']}/follow-up")
+    assert page.status_code == 200 and 'name="reason"' in page.get_data(as_text=True)
+    assert client.get(f"/reminders/client/{book['bea_client']}/follow-up").status_code in (403, 404)

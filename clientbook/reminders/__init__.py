@@ -17,7 +17,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         reminders_badge_count=views.badge_count,
         reminders_open_for_client=_open_for_client,
-        reminders_follow_up_form=views.follow_up_form,
         reminders_today=views.local_today,
         reminder_headline=headline,
         reminder_draft=draft_for_reminder,

@@ -277,7 +277,7 @@ def follow_up_form(client: Client, formdata=None) -> FollowUpForm:
     return form
 
 
-def _card_section(client: Client, form: FollowUpForm, status: int = 200):
+def _card_section(client: Client, form: FollowUpForm | None, status: int = 200):
     response = make_response(render_template("reminders/_card_section.html", client=client, followup_form=form,
                                               today=local_today()), status)
     response.vary.add("HX-Request")
@@ -288,7 +288,15 @@ def _card_section(client: Client, form: FollowUpForm, status: int = 200):
 @login_required
 def client_section(client_id: int):
     client = visible_client_or_404(client_id)
-    return _card_section(client, follow_up_form(client))
+    return _card_section(client, follow_up_form(client) if request.args.get("add") else None)
+
+
+@bp.get("/reminders/client/<int:client_id>/follow-up")
+@login_required
+def follow_up_page(client_id: int):
+    """The follow-up form as a page of its own, for browsers without htmx."""
+    client = visible_client_or_404(client_id)
+    return render("reminders/follow_up.html", client=client, followup_form=follow_up_form(client))
 
 
 @bp.post("/reminders/client/<int:client_id>")
