@@ -317,7 +317,4 @@ def init_app(app: Flask) -> None:
     @app.get("/")
     @login_required
     def home():
-        for endpoint in ("reminders.today", "clients.index"):
-            if endpoint in app.view_functions:
-                return redirect(url_for(endpoint))
-        return redirect(url_for("settings.welcome"))
+        return redirect(url_for("reminders.today"))

@@ -11,7 +11,7 @@ import functools
 import os
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 from huey import SqliteHuey
 
 _DEFAULT_FILE = Path(

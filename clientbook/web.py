@@ -106,12 +106,8 @@ def nav_section() -> str:
     return ""
 
 
-def has_endpoint(name: str) -> bool:
-    return name in current_app.view_functions
-
-
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(has_endpoint=has_endpoint, nav_section=nav_section)
+    app.jinja_env.globals.update(nav_section=nav_section)
     app.jinja_env.filters.update(safe_url=safe_url, money=format_money)
 
     @app.after_request

@@ -16,7 +16,7 @@ from clientbook.clients import bp
 from clientbook.clients.access import get_client_or_404
 from clientbook.clients.filters import shop_today
 from clientbook.clients.forms import (
-    CONSENT_SOURCES, AssignForm, ConsentForm, ContactForm, DateForm, NoteForm, PurchaseForm, PurchaseItemForm,
+    CONSENT_SOURCES, AssignForm, ConsentForm, ContactForm, DateForm, NoteForm, PurchaseForm,
     TagsForm, WishlistForm, preferences_form, split_tags,
 )
 from clientbook.clients.merge import MergeError, merge_clients

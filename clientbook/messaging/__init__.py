@@ -58,10 +58,7 @@ def _card_channels(client) -> list[dict]:
 
 
 def _register_timeline_source() -> None:
-    try:
-        from clientbook.clients.timeline import register_timeline_source
-    except ModuleNotFoundError:
-        return  # the client card is not installed yet: nothing to show messages on
+    from clientbook.clients.timeline import register_timeline_source
     from clientbook.messaging.timeline import message_timeline_entries
 
     register_timeline_source(message_timeline_entries)

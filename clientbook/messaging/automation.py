@@ -6,6 +6,8 @@ The reminders feature calls queue_automated_message(); the idempotency key
 from __future__ import annotations
 
 import logging
+import zoneinfo
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -15,7 +17,8 @@ from clientbook.messaging import consent
 from clientbook.messaging.drafts import render_text
 from clientbook.messaging.outbox import enqueue_delivery, queue_message
 from clientbook.messaging.settings import channel_enabled
-from clientbook.models import Client, Message, MessageTemplate
+from clientbook.models import Client, Message, MessageTemplate, Reminder, ReminderRule
+from clientbook.reminders.wording import occasion_label
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +56,7 @@ def queue_automated_message(client_id: int, template_id: int, channel: str, purp
 
 
 def auto_send_due_reminders() -> int:
-    """Queue messages for open reminders due today whose rule has auto_send on (if rules have that flag)."""
-    try:
-        from clientbook.models import Reminder, ReminderRule
-    except ImportError:
-        return 0
-    if not hasattr(ReminderRule, "auto_send"):
-        return 0
-    from datetime import datetime, timezone
-    import zoneinfo
-
+    """Queue messages for open reminders due today whose rule has auto_send on."""
     shop = current_shop()
     if shop is None:
         return 0
@@ -75,14 +69,8 @@ def auto_send_due_reminders() -> int:
     queued = 0
     for reminder, rule in rows:
         template = rule.message_template
-        channel = getattr(rule, "auto_send_channel", None) or (template.channel if template else "email")
-        label = ""
-        try:
-            from clientbook.reminders.drafts import occasion_label
-
-            label = occasion_label(reminder)
-        except ImportError:
-            pass
+        channel = rule.auto_send_channel or (template.channel if template else "email")
+        label = occasion_label(reminder)
         if queue_automated_message(reminder.client_id, rule.message_template_id, channel,
                                    purpose=f"rule{rule.id}", occurrence=reminder.occurrence,
                                    date_label=label, reminder_id=reminder.id):

@@ -9,7 +9,6 @@ worker start picks the campaign up again from its recipient rows.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +17,7 @@ from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from clientbook.auth import current_shop
+from clientbook.clients.filters import ClientFilter, filtered_clients_query
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.drafts import render_text
@@ -52,30 +52,8 @@ def segment_json_from(args: MultiDict) -> str:
 
 def segment_client_ids(args: MultiDict, user: User, shop: Shop | None) -> sa.Select:
     """SELECT client ids in the segment, using the client list's own filters."""
-    try:
-        from clientbook.clients import filters as client_filters
-    except ModuleNotFoundError:
-        client_filters = None
-    if client_filters is not None and hasattr(client_filters, "filtered_clients_query"):
-        client_filter = client_filters.ClientFilter.from_args(args, user, shop)
-        query = client_filters.filtered_clients_query(client_filter, user, shop)
-        ids = query.with_only_columns(Client.id).order_by(None)
-        return ids
-    return _fallback_segment(args, user, shop)
-
-
-def _fallback_segment(args: MultiDict, user: User, shop: Shop | None) -> sa.Select:
-    """A small segment filter used only while the client-list filters are not installed."""
-    from clientbook.models import ClientTag
-
-    query = sa.select(Client.id).where(Client.archived_at.is_(None), Client.merged_into_id.is_(None))
-    if not user.is_manager and not (shop and shop.associates_see_all_clients):
-        query = query.where(Client.assigned_to_id == user.id)
-    for tag in args.getlist("tag"):
-        query = query.where(Client.id.in_(sa.select(ClientTag.client_id).where(ClientTag.tag == tag)))
-    if args.get("assigned_to", "").isdigit():
-        query = query.where(Client.assigned_to_id == int(args["assigned_to"]))
-    return query
+    client_filter = ClientFilter.from_args(args, user, shop)
+    return filtered_clients_query(client_filter, user, shop).with_only_columns(Client.id).order_by(None)
 
 
 @dataclass

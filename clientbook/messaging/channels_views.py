@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -14,7 +14,7 @@ from clientbook.extensions import db
 from clientbook.mail import mail_configured
 from clientbook.messaging import bp
 from clientbook.messaging.channels.twilio import twilio_configured, twilio_settings
-from clientbook.messaging.links import public_url
+from clientbook.web import external_url
 from clientbook.messaging.outbox import enqueue_delivery, queue_message
 from clientbook.messaging.settings import messaging_settings
 from clientbook.models import Message
@@ -69,8 +69,8 @@ def configuration() -> dict:
             "base_url": twilio["base_url"],
         },
         "server_url": config.get("SERVER_URL") or "",
-        "inbound_url": public_url("public.twilio_inbound"),
-        "status_url": public_url("public.twilio_status"),
+        "inbound_url": external_url("public.twilio_inbound"),
+        "status_url": external_url("public.twilio_status"),
     }
 
 

@@ -12,7 +12,7 @@ from clientbook.auth import current_shop, manager_required
 from clientbook.extensions import db
 from clientbook.messaging import bp
 from clientbook.messaging.attribution import attributed_sales, outreach_filter
-from clientbook.models import Message, User
+from clientbook.models import Message, Reminder, User
 from clientbook.web import render
 
 PERIODS = {"7d": "Last 7 days", "30d": "Last 30 days", "month": "This month", "90d": "Last 90 days"}
@@ -101,13 +101,7 @@ def results(start: date, end: date, attribution_days: int, zone: zoneinfo.ZoneIn
 
 
 def _reminder_counts(start: date, end: date) -> list[tuple[int | None, int, int]]:
-    """(user, reminders completed, of which on or before their due date), when reminders exist."""
-    try:
-        from clientbook.models import Reminder
-    except ImportError:
-        return []
-    if not hasattr(Reminder, "completed_on"):
-        return []
+    """(user, reminders completed, of which on or before their due date)."""
     on_time = sa.case((Reminder.completed_on <= Reminder.due_date, 1), else_=0)
     return [tuple(r) for r in db.session.execute(
         sa.select(Reminder.completed_by_id, sa.func.count(), sa.func.sum(on_time))

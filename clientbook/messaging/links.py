@@ -1,16 +1,10 @@
-"""Absolute links that leave the shop's network (unsubscribe, provider callbacks) and signed tokens."""
+"""Signed, login-free unsubscribe tokens (absolute links come from web.external_url)."""
 from __future__ import annotations
 
 from flask import current_app
-
-from clientbook.web import external_url
 from itsdangerous import BadSignature, URLSafeSerializer
 
 UNSUBSCRIBE_SALT = "clientbook-unsubscribe"
-
-
-def public_url(endpoint: str, **values) -> str:
-    return external_url(endpoint, **values)
 
 
 def _serializer() -> URLSafeSerializer:

@@ -188,12 +188,13 @@ def _provider_request(message: Message) -> dict:
 
 
 def _send_through_provider(request: dict) -> SendResult:
-    from clientbook.messaging.links import public_url, unsubscribe_token
+    from clientbook.messaging.links import unsubscribe_token
+    from clientbook.web import external_url
 
     if request["channel"] == "sms":
         from clientbook.messaging.channels import twilio
 
-        callback = public_url("public.twilio_status", m=request["id"])
+        callback = external_url("public.twilio_status", m=request["id"])
         return twilio.send_sms(request["to"], request["body"], status_callback=callback,
                                idempotency_key=request["idempotency_key"])
     from clientbook.messaging.channels import email
@@ -201,7 +202,7 @@ def _send_through_provider(request: dict) -> SendResult:
     token = unsubscribe_token(request["client_id"], consent.address_hash("email", request["to"]))
     mail = email.build_email(
         to=request["to"], subject=request["subject"], body=request["body"], shop_name=request["shop_name"],
-        postal_address=request["postal_address"], unsubscribe_url=public_url("public.unsubscribe", token=token),
+        postal_address=request["postal_address"], unsubscribe_url=external_url("public.unsubscribe", token=token),
     )
     return email.send(mail)
 

@@ -14,25 +14,15 @@ from clientbook.messaging.handoff import handoff_link
 from clientbook.messaging.outbox import enqueue_delivery, mark_checked, queue_message
 from clientbook.messaging.settings import CHANNEL_LABELS, enabled_channels
 from clientbook.messaging.sms_length import sms_length
-from clientbook.models import HANDOFF_CHANNELS, Client, Message, MessageTemplate, utcnow
+from clientbook.clients.access import get_client_or_404
+from clientbook.models import HANDOFF_CHANNELS, Client, Message, MessageTemplate, Reminder, utcnow
+from clientbook.reminders.drafts import draft_for_reminder
+from clientbook.reminders.wording import occasion_label
 from clientbook.web import hx_redirect, render
 
 CHANNEL_ORDER = ("handoff_sms", "whatsapp", "handoff_email", "sms", "email")
 PREFERRED_TO_CHANNEL = {"sms": ("sms", "handoff_sms"), "email": ("email", "handoff_email"),
                         "whatsapp": ("whatsapp",), "phone": ("handoff_sms",)}
-
-
-def client_or_404(client_id: int) -> Client:
-    try:
-        from clientbook.clients.access import get_client_or_404
-    except ModuleNotFoundError:
-        client = db.session.get(Client, client_id)
-        if client is None:
-            abort(404)
-        if not current_user.is_manager and client.assigned_to_id != current_user.id:
-            abort(403)
-        return client
-    return get_client_or_404(client_id)
 
 
 def channel_options(client: Client) -> list[dict]:
@@ -55,34 +45,18 @@ def pick_channel(client: Client, options: list[dict], wanted: str | None) -> str
 def _reminder(reminder_id: str | None):
     if not reminder_id or not str(reminder_id).isdigit():
         return None
-    try:
-        from clientbook.models import Reminder
-    except ImportError:
-        return None
     return db.session.get(Reminder, int(reminder_id))
 
 
 def initial_draft(client: Client, channel: str, template: MessageTemplate | None, reminder) -> tuple[str, str]:
     if reminder is not None and reminder.client_id == client.id and template is None:
-        try:
-            from clientbook.reminders.drafts import draft_for_reminder
-
-            return draft_for_reminder(reminder)
-        except ImportError:
-            pass
+        return draft_for_reminder(reminder)
     shop = current_shop()
     if template is None:
         from clientbook.messaging.drafts import FALLBACK_BODY
 
         return "", render_text(FALLBACK_BODY, client, current_user, shop).strip()
-    date_label = ""
-    if reminder is not None:
-        try:
-            from clientbook.reminders.drafts import occasion_label
-
-            date_label = occasion_label(reminder)
-        except ImportError:
-            pass
+    date_label = occasion_label(reminder) if reminder is not None else ""
     subject = render_text(template.subject or template.name, client, current_user, shop, date_label)
     return subject.strip(), render_text(template.body, client, current_user, shop, date_label).strip()
 
@@ -116,7 +90,7 @@ def _compose_context(client: Client, channel: str | None, template_id: str | Non
 @bp.get("/clients/<int:client_id>/message")
 @login_required
 def compose(client_id: int):
-    client = client_or_404(client_id)
+    client = get_client_or_404(client_id)
     context = _compose_context(client, request.args.get("channel"), request.args.get("template_id"),
                                _reminder(request.args.get("reminder_id")))
     return render("messaging/compose.html", "draft", **context)
@@ -125,7 +99,7 @@ def compose(client_id: int):
 @bp.post("/clients/<int:client_id>/message")
 @login_required
 def send(client_id: int):
-    client = client_or_404(client_id)
+    client = get_client_or_404(client_id)
     form = request.form
     channel = form.get("channel", "")
     reminder = _reminder(form.get("reminder_id"))
@@ -161,15 +135,7 @@ def send(client_id: int):
     if created:
         enqueue_delivery(message.id)
     flash(f"Message to {client.full_name} is on its way ({CHANNEL_LABELS[channel]}).", "success")
-    return hx_redirect(_after_send_url(client))
-
-
-def _after_send_url(client: Client) -> str:
-    from clientbook.web import has_endpoint
-
-    if has_endpoint("clients.card"):
-        return url_for("clients.card", client_id=client.id)
-    return url_for("messaging.compose", client_id=client.id)
+    return hx_redirect(url_for("clients.card", client_id=client.id))
 
 
 def record_handoff(client: Client, channel: str, subject: str, body: str, template_id: int | None,
@@ -191,7 +157,7 @@ def record_handoff(client: Client, channel: str, subject: str, body: str, templa
 @login_required
 def handoff(client_id: int, channel: str):
     """The card's Text / Email / WhatsApp buttons: the shop's default draft, straight to the app."""
-    client = client_or_404(client_id)
+    client = get_client_or_404(client_id)
     if channel not in HANDOFF_CHANNELS or channel not in enabled_channels():
         abort(404)
     problem = consent.why_not(client, channel)
@@ -208,7 +174,7 @@ def handoff(client_id: int, channel: str):
 @bp.get("/clients/<int:client_id>/message/length")
 @login_required
 def length(client_id: int):
-    client_or_404(client_id)
+    get_client_or_404(client_id)
     return render("messaging/compose.html", "length", length=sms_length(request.args.get("body", "")))
 
 
@@ -218,7 +184,7 @@ def message_checked(message_id: int):
     """Resolve an "unknown" message after checking with the provider (or the client)."""
     message = db.get_or_404(Message, message_id)
     if message.client_id is not None:
-        client_or_404(message.client_id)
+        get_client_or_404(message.client_id)
     elif not current_user.is_manager:
         abort(403)
     mark_checked(message, request.form.get("state", ""))

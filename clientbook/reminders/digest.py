@@ -98,8 +98,7 @@ def build_digest(user: User, day: date) -> tuple[EmailMessage, int] | None:
     with current_app.test_request_context("/"):
         today_url = base + url_for("reminders.today")
         card_urls = {
-            r.client_id: (base + url_for("clients.card", client_id=r.client_id)
-                          if "clients.card" in current_app.view_functions else today_url)
+            r.client_id: base + url_for("clients.card", client_id=r.client_id)
             for r in due
         }
         context = dict(user=user, shop=shop, day=day, listing=listing, count=count,

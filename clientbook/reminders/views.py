@@ -8,13 +8,14 @@ from flask import Blueprint, abort, g, make_response, redirect, render_template,
 from flask_login import current_user, login_required
 
 from clientbook.auth import current_shop
+from clientbook.clients.access import get_client_or_404
 from clientbook.extensions import db
 from clientbook.models import Client, Reminder, User
 from clientbook.reminders import actions, today as queries
 from clientbook.reminders.forms import FollowUpForm
 from clientbook.reminders.generation import shop_today
 from clientbook.reminders.rules import snooze_until
-from clientbook.web import has_endpoint, render, wants_partial
+from clientbook.web import render, wants_partial
 
 bp = Blueprint("reminders", __name__)
 
@@ -64,9 +65,6 @@ def _row_url_patterns() -> dict[str, str | None]:
         ids = {"reminder_id": _REMINDER_ID, "client_id": _CLIENT_ID}
         patterns: dict[str, str | None] = {}
         for name, endpoint in _ROW_ENDPOINTS.items():
-            if not has_endpoint(endpoint):
-                patterns[name] = None
-                continue
             wanted = {"client_id"} if name == "card" else {"client_id", "reminder_id"} if name == "send" else {"reminder_id"}
             url = url_for(endpoint, **{key: ids[key] for key in wanted})
             patterns[name] = url.replace(str(_REMINDER_ID), "{reminder_id}").replace(str(_CLIENT_ID), "{client_id}")
@@ -87,23 +85,6 @@ def _safe_next(default: str) -> str:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
-
-
-def visible_client_or_404(client_id: int) -> Client:
-    """The client, if the signed-in person may see them (the client book's own rule when present)."""
-    try:
-        from clientbook.clients.access import get_client_or_404
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("clientbook.clients"):
-            raise
-    else:
-        return get_client_or_404(client_id)
-    client = db.get_or_404(Client, client_id)
-    shop = current_shop()
-    if not (current_user.is_manager or (shop and shop.associates_see_all_clients)
-            or client.assigned_to_id == current_user.id):
-        abort(404)
-    return client
 
 
 def _reminder_for_action(reminder_id: int) -> Reminder:
@@ -287,7 +268,7 @@ def _card_section(client: Client, form: FollowUpForm | None, status: int = 200):
 @bp.get("/reminders/client/<int:client_id>")
 @login_required
 def client_section(client_id: int):
-    client = visible_client_or_404(client_id)
+    client = get_client_or_404(client_id)
     return _card_section(client, follow_up_form(client) if request.args.get("add") else None)
 
 
@@ -295,14 +276,14 @@ def client_section(client_id: int):
 @login_required
 def follow_up_page(client_id: int):
     """The follow-up form as a page of its own, for browsers without htmx."""
-    client = visible_client_or_404(client_id)
+    client = get_client_or_404(client_id)
     return render("reminders/follow_up.html", client=client, followup_form=follow_up_form(client))
 
 
 @bp.post("/reminders/client/<int:client_id>")
 @login_required
 def add_follow_up(client_id: int):
-    client = visible_client_or_404(client_id)
+    client = get_client_or_404(client_id)
     form = FollowUpForm(staff=queries.staff_choices(), today=local_today())
     if not form.validate_on_submit():
         if not wants_partial():
@@ -316,5 +297,4 @@ def add_follow_up(client_id: int):
         g.pop("reminder_badge", None)
         response.set_data(response.get_data(as_text=True) + render_template("reminders/_badge.html", oob=True))
         return response
-    default = url_for("clients.card", client_id=client.id) if has_endpoint("clients.card") else url_for("reminders.today")
-    return redirect(_safe_next(default), 303)
+    return redirect(_safe_next(url_for("clients.card", client_id=client.id)), 303)
