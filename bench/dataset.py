@@ -8,6 +8,8 @@ the schema and of this file, so a model change rebuilds it.
 """
 from __future__ import annotations
 
+import contextlib
+import csv
 import hashlib
 import json
 import random
@@ -83,6 +85,7 @@ class BookInfo:
     anchor: str  # the day the book was built around; runs shift dates by (today - anchor)
     password: str
     owner_email: str
+    manager_email: str
     busiest_associate_email: str
     associate_emails: list[str]
     many_purchase_client_ids: list[int]
@@ -298,6 +301,7 @@ def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
     many = sorted(purchase_counts, key=lambda cid: (-purchase_counts[cid], cid))[:50]
     return BookInfo(
         size=asdict(size), anchor=anchor.isoformat(), password=PASSWORD, owner_email="owner@bench.test",
+        manager_email="manager@bench.test",
         busiest_associate_email=busiest_email,
         associate_emails=[f"associate{n:02d}@bench.test" for n in range(1, size.associates + 1)],
         many_purchase_client_ids=many, phone_tails=phone_tails or ["5678"],
@@ -309,7 +313,17 @@ def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
     )
 
 
-def ensure_book(cache_dir: Path, size: BookSize, make_app, log=print) -> tuple[Path, BookInfo]:
+def make_app(uri: str):
+    from clientbook import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": uri, "HUEY_IMMEDIATE": True})
+
+
+def dialect_of(uri: str) -> str:
+    return uri.split(":", 1)[0].split("+", 1)[0]
+
+
+def ensure_book(cache_dir: Path, size: BookSize, make_app=make_app, log=print) -> tuple[Path, BookInfo]:
     """The cached book for this size and schema, built first if needed."""
     from clientbook.extensions import db
 
@@ -343,3 +357,37 @@ def shift_dates(db_path: Path, days: int) -> None:
     with connection:
         connection.execute("UPDATE purchase SET purchased_on = date(purchased_on, ?)", (f"{days:+d} days",))
     connection.close()
+
+
+@contextlib.contextmanager
+def working_book(cache_dir: Path, run_dir: Path, size: BookSize, log=print):
+    """A scratch copy of the cached book, dated as if built today: yields (database URI, BookInfo)."""
+    book_path, info = ensure_book(cache_dir, size, log=log)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    work_db = run_dir / "clientbook.sqlite3"
+    shutil.copyfile(book_path, work_db)
+    shift_dates(work_db, (date.today() - date.fromisoformat(info.anchor)).days)
+    yield f"sqlite:///{work_db}", info
+
+
+def write_shopify_csv(path: Path, rows: int, existing_emails: list[str]) -> None:
+    """A Shopify customer export: mostly new people, one in twenty already in the book (by email)."""
+    headers = ["Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing", "Default Address Company",
+               "Default Address Address1", "Default Address Address2", "Default Address City",
+               "Default Address Province Code", "Default Address Country Code", "Default Address Zip",
+               "Default Address Phone", "Phone", "Accepts SMS Marketing", "Total Spent", "Total Orders", "Note",
+               "Tax Exempt", "Tags"]
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(headers)
+        for n in range(rows):
+            first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n * 7) % len(LAST_NAMES)]
+            email = existing_emails[n // 20] if n % 20 == 0 and n // 20 < len(existing_emails) \
+                else f"shopper{n}@example.org"
+            digits = f"{n:08d}"
+            phone = f"+33 7 {digits[0:2]} {digits[2:4]} {digits[4:6]} {digits[6:8]}"
+            writer.writerow([f"'{8_000_000 + n}", first, last, email, "yes" if n % 3 else "no", "",
+                             f"{n % 120 + 1} avenue Foch", "", "Paris", "", "FR", "75016", "",
+                             phone if n % 10 else "", "yes" if n % 4 == 0 else "no", f"{(n % 50) * 10}.00",
+                             str(n % 7), "", "no", ", ".join(TAGS[n % len(TAGS):n % len(TAGS) + (n % 3)])])

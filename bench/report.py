@@ -1,87 +1,100 @@
-"""The benchmark's verdict: a table against the design budgets, then one JSON line with the same figures."""
+"""The benchmark's verdict: a table against the budgets, then one JSON line with the same figures.
+
+Every row comes from a registered measure (bench/registry.py); budgets may depend on the book size.
+"""
 from __future__ import annotations
 
 import json
 
-# name -> (label, p95 budget in ms, budget as a multiple of the floor's p95)
-REQUEST_BUDGETS = {
-    "search": ("active search (htmx partial)", 25.0, 10.0),
-    "card": ("client card (many purchases)", 30.0, 12.0),
-    "today": ("Today list (busy associate)", 30.0, 12.0),
-}
-SECONDS_BUDGETS = {
-    "generation_first": ("reminder generation, whole book (first run)", 3.0),
-    "generation_next_day": ("reminder generation, whole book (next day)", 3.0),
-    "import": ("import Shopify CSV", 30.0),
-}
-BYTES_BUDGETS = {
-    "first_page": ("first page load (gzip: HTML+CSS+JS)", 60 * 1024),
-    "partial": ("search partial (gzip, largest)", 8 * 1024),
-}
+from bench.registry import budget_for
+
+FIRST_PAGE_BUDGET_BYTES = 60 * 1024
+WIDE = 43  # the figure column of rows that are not request timings
 
 
 def verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("PASS" if ok else "OVER")
 
 
-def evaluate(measured: dict, seconds: dict, book: dict) -> dict:
+def evaluate(registry, measured: dict, figures: dict, book: dict) -> dict:
     """Figures and verdicts, shaped like the final JSON line."""
+    clients = book["clients"]
     requests = measured["requests"]
     floor_p95 = requests["floor"]["p95_ms"]
     result = {"book": book, "requests": {}, "seconds": {}, "bytes": {}}
-    result["requests"]["floor"] = {**requests["floor"], "vs_floor_p95": 1.0, "verdict": "-"}
-    for name, (label, budget_ms, budget_ratio) in REQUEST_BUDGETS.items():
-        if name not in requests:
+    for item in registry.requests:
+        if item.name not in requests:
             continue
-        figures = requests[name]
-        ratio = round(figures["p95_ms"] / floor_p95, 2) if floor_p95 else None
-        ok = figures["p95_ms"] <= budget_ms and ratio is not None and ratio <= budget_ratio
-        result["requests"][name] = {**figures, "vs_floor_p95": ratio, "budget_p95_ms": budget_ms,
-                                    "budget_vs_floor": budget_ratio, "verdict": verdict(ok)}
-    for name, (label, budget_s) in SECONDS_BUDGETS.items():
-        if name in seconds:
-            value = seconds[name]
-            result["seconds"][name] = {**value, "budget_s": budget_s,
-                                       "verdict": verdict(value["seconds"] <= budget_s)}
-    sizes = {"first_page": measured["bytes"]["first_page_bytes"], "partial": requests.get("search", {}).get("max_bytes")}
-    for name, (label, budget_bytes) in BYTES_BUDGETS.items():
-        if sizes.get(name) is not None:
-            result["bytes"][name] = {"bytes": sizes[name], "budget_bytes": budget_bytes,
-                                     "verdict": verdict(sizes[name] <= budget_bytes)}
+        timing = requests[item.name]
+        if item.name == "floor":
+            result["requests"]["floor"] = {**timing, "vs_floor_p95": 1.0, "verdict": "-"}
+            continue
+        budget_ms, budget_ratio = budget_for(item.budget_ms, clients), budget_for(item.budget_vs_floor, clients)
+        ratio = round(timing["p95_ms"] / floor_p95, 2) if floor_p95 else None
+        checks = []
+        if budget_ms is not None:
+            checks.append(timing["p95_ms"] <= budget_ms)
+        if budget_ratio is not None:
+            checks.append(ratio is not None and ratio <= budget_ratio)
+        result["requests"][item.name] = {**timing, "vs_floor_p95": ratio, "budget_p95_ms": budget_ms,
+                                         "budget_vs_floor": budget_ratio, "verdict": verdict(all(checks) if checks else None)}
+        budget_bytes = budget_for(item.budget_bytes, clients)
+        if budget_bytes is not None:
+            result["bytes"][item.bytes_key or item.name] = {
+                "bytes": timing["max_bytes"], "budget_bytes": budget_bytes,
+                "verdict": verdict(timing["max_bytes"] <= budget_bytes)}
+    first_page = measured["bytes"]["first_page_bytes"]
+    result["bytes"]["first_page"] = {"bytes": first_page, "budget_bytes": FIRST_PAGE_BUDGET_BYTES,
+                                     "verdict": verdict(first_page <= FIRST_PAGE_BUDGET_BYTES)}
     result["bytes"]["first_page_files"] = measured["bytes"]["first_page_files"]
-    verdicts = [v["verdict"] for group in ("requests", "seconds") for v in result[group].values()]
-    verdicts += [v["verdict"] for k, v in result["bytes"].items() if k in BYTES_BUDGETS]
+    for item in registry.measures:
+        if (item.group, item.name) not in figures:
+            continue
+        values = figures[(item.group, item.name)]
+        row = {**values, **item.budget_json(clients),
+               "verdict": verdict(item.passes(values, clients) if item.passes else None)}
+        if item.group is None:
+            result[item.name] = row
+        else:
+            result.setdefault(item.group, {})[item.name] = row
+    verdicts = [row.get("verdict") for group in result.values() if isinstance(group, dict)
+                for row in group.values() if isinstance(row, dict)]
+    verdicts += [row.get("verdict") for row in result.values() if isinstance(row, dict)]
     result["verdict"] = "OVER" if "OVER" in verdicts else "PASS"
     return result
 
 
-def table(result: dict) -> str:
-    lines = [f"{'request':<46}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p95/floor':>11}  "
+def table(registry, result: dict) -> str:
+    clients = result["book"]["clients"]
+    lines = [f"book: {clients} clients on {result['book'].get('database', 'sqlite')}",
+             f"{'request':<46}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p95/floor':>11}  "
              f"{'budget':<24}verdict"]
-    floor = result["requests"]["floor"]
-    lines.append(f"{'floor (bare route, same server)':<46}{floor['samples']:>5}{floor['p50_ms']:>9.2f}"
-                 f"{floor['p95_ms']:>9.2f}{floor['p99_ms']:>9.2f}{'1.0x':>11}  {'-':<24}-")
-    for name, (label, budget_ms, budget_ratio) in REQUEST_BUDGETS.items():
-        row = result["requests"].get(name)
+    for item in registry.requests:
+        row = result["requests"].get(item.name)
         if row is None:
-            lines.append(f"{label:<46}{'not measured (feature missing)':>43}")
+            continue
+        if item.name == "floor":
+            lines.append(f"{item.label:<46}{row['samples']:>5}{row['p50_ms']:>9.2f}"
+                         f"{row['p95_ms']:>9.2f}{row['p99_ms']:>9.2f}{'1.0x':>11}  {'-':<24}-")
             continue
         ratio = f"{row['vs_floor_p95']:.1f}x" if row["vs_floor_p95"] is not None else "?"
-        lines.append(f"{label:<46}{row['samples']:>5}{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}"
-                     f"{row['p99_ms']:>9.2f}{ratio:>11}  {f'<= {budget_ms:g} ms, <= {budget_ratio:g}x':<24}"
-                     f"{row['verdict']}")
-    for name, (label, budget_s) in SECONDS_BUDGETS.items():
-        row = result["seconds"].get(name)
-        if row is None:
-            lines.append(f"{label:<46}{'not measured (feature missing)':>43}")
-            continue
-        detail = f"{row['seconds']:.2f} s" + (f" ({row['detail']})" if row.get("detail") else "")
-        lines.append(f"{label:<46}{detail:>43}  {f'<= {budget_s:g} s':<24}{row['verdict']}")
-    for name, (label, budget_bytes) in BYTES_BUDGETS.items():
-        row = result["bytes"].get(name)
+        budget = " ".join(filter(None, (
+            f"<= {row['budget_p95_ms']:g} ms" if row["budget_p95_ms"] is not None else "",
+            f"<= {row['budget_vs_floor']:g}x" if row["budget_vs_floor"] is not None else ""))).replace(" <", ", <")
+        lines.append(f"{item.label:<46}{row['samples']:>5}{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}"
+                     f"{row['p99_ms']:>9.2f}{ratio:>11}  {budget:<24}{row['verdict']}")
+    for item in registry.measures:
+        row = result[item.name] if item.group is None else result.get(item.group, {}).get(item.name)
         if row is None:
             continue
-        lines.append(f"{label:<46}{row['bytes'] / 1024:>40.1f} KB  {f'<= {budget_bytes // 1024} KB':<24}"
+        lines.append(f"{item.label:<46}{item.summary(row):>{WIDE}}  {item.budget(clients):<24}{row['verdict']}")
+    byte_labels = {item.bytes_key or item.name: f"{item.label}: largest (gzip)" for item in registry.requests}
+    byte_labels["first_page"] = "first page load (gzip: HTML+CSS+JS)"
+    for name, row in result["bytes"].items():
+        if name == "first_page_files":
+            continue
+        budget = f"<= {row['budget_bytes'] // 1024} KB"
+        lines.append(f"{byte_labels.get(name, name):<46}{row['bytes'] / 1024:>{WIDE - 3}.1f} KB  {budget:<24}"
                      f"{row['verdict']}")
     lines.append(f"overall: {result['verdict']}")
     return "\n".join(lines)

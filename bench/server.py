@@ -21,8 +21,9 @@ def free_port() -> int:
 
 
 class BenchServer:
-    def __init__(self, instance: Path, workers: int = 2):
+    def __init__(self, instance: Path, workers: int = 2, env: dict | None = None):
         self.instance = instance
+        self.base_env = env
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -30,7 +31,7 @@ class BenchServer:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "BenchServer":
-        env = dict(os.environ, CLIENTBOOK_INSTANCE_PATH=str(self.instance), PYTHONPATH=str(ROOT))
+        env = dict(self.base_env or os.environ, CLIENTBOOK_INSTANCE_PATH=str(self.instance), PYTHONPATH=str(ROOT))
         env.pop("CLIENTBOOK_HUEY_WORKER", None)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(

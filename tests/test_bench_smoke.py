@@ -23,13 +23,13 @@ def test_bench_runs_on_a_tiny_book_and_reports_every_figure(tmp_path):
     assert report["verdict"] in ("PASS", "OVER")
     assert report["book"]["clients"] == 200 and report["book"]["rows"]["purchase"] == 1000
     requests = report["requests"]
-    assert set(requests) == {"floor", "search", "card", "today"}
+    assert set(requests) >= {"floor", "search", "card", "today"}  # other measures register themselves
     for name, figures in requests.items():
         assert figures["samples"] == 5
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
         if name != "floor":
             assert figures["verdict"] in ("PASS", "OVER") and figures["vs_floor_p95"] > 0
-    assert set(report["seconds"]) == {"generation_first", "generation_next_day", "import"}
+    assert set(report["seconds"]) >= {"generation_first", "generation_next_day", "import"}
     assert all(v["seconds"] > 0 and v["verdict"] in ("PASS", "OVER") for v in report["seconds"].values())
     assert "60 rows: " in report["seconds"]["import"]["detail"]
     assert report["bytes"]["first_page"]["bytes"] > 0 and report["bytes"]["partial"]["bytes"] > 0

@@ -1,0 +1,1 @@
+"""Every module here registers measures with bench.registry; `make bench` imports them all."""
