@@ -72,10 +72,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_features(app: Flask) -> None:
     """Blueprints, one per feature; each owns its routes, CLI commands and templates/<name>/."""
-    from clientbook import clients, imports, messaging, reminders, settings
+    from clientbook import clients, conversations, imports, messaging, reminders, settings
 
     app.register_blueprint(settings.bp)
-    for feature in (clients, imports, reminders, messaging):
+    for feature in (clients, imports, reminders, messaging, conversations):
         feature.init_app(app)
 
 

@@ -103,6 +103,8 @@ def nav_section() -> str:
         return "today"
     if path.startswith("/clients"):
         return "clients"
+    if path.startswith("/inbox"):
+        return "inbox"
     return ""
 
 

@@ -109,11 +109,20 @@ def twilio_status():
 
 @bp.post("/hooks/twilio/inbound")
 def twilio_inbound():
+    from clientbook.conversations.threads import file_inbound
+
     _verified_twilio_request()
     sender = request.form.get("From", "")
     body = request.form.get("Body", "")
-    clients = consent.clients_with_address("sms", sender)
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or None
     word = keyword(body)
+    is_keyword = word in STOP_WORDS or word in START_WORDS or word in HELP_WORDS
+    # Stored first: a replayed webhook (same MessageSid) changes nothing and answers nothing twice.
+    message = file_inbound(channel="sms", sender=sender, to=request.form.get("To", ""), body=body,
+                           provider_id=sid, needs_answer=not is_keyword)
+    if message is None:
+        db.session.rollback()
+        return twiml()
     reply = None
     if word in STOP_WORDS:
         consent.suppress("sms", sender, f"Replied {word}")
@@ -123,21 +132,5 @@ def twilio_inbound():
         shop = current_shop()
         reply = messaging_settings().sms_help_reply or (
             f"{shop.name if shop else 'We'}: reply STOP to stop messages, START to receive them again.")
-    for client in clients or [None]:
-        db.session.add(Message(
-            client_id=client.id if client else None, direction="in", channel="sms", purpose="reply",
-            from_address=sender, to_address=request.form.get("To", ""), body=body[:5000], state="received",
-            provider_id=request.form.get("MessageSid") or None, sent_at=utcnow(),
-            user_id=_last_outreach_user(client.id) if client else None,
-        ))
     db.session.commit()
     return twiml(reply)
-
-
-def _last_outreach_user(client_id: int) -> int | None:
-    """Replies are credited to whoever last reached out to this client."""
-    return db.session.scalar(
-        sa.select(Message.user_id).where(Message.client_id == client_id, Message.direction == "out",
-                                         Message.user_id.is_not(None))
-        .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
-    )

@@ -15,3 +15,5 @@ from clientbook.models.clients import (
 )
 from clientbook.models.reminders import *  # noqa: F401,F403
 from clientbook.models.messaging import *  # noqa: F401,F403
+from clientbook.models.conversations import *  # noqa: F401,F403
+from clientbook.models.appointments import *  # noqa: F401,F403

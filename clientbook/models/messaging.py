@@ -58,6 +58,8 @@ class Message(db.Model):
     template_id: Mapped[int | None] = mapped_column(sa.ForeignKey("message_template.id", ondelete="SET NULL"))
     campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id", ondelete="SET NULL"), index=True)
     reminder_id: Mapped[int | None]  # the reminder this outreach answers, when there is one
+    # The conversation of a sender that matches no client (a client's thread is found by client_id).
+    thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("thread.id", ondelete="SET NULL"), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     send_after: Mapped[datetime | None]  # quiet hours and retry back-off
     claimed_at: Mapped[datetime | None]
@@ -74,6 +76,8 @@ class Message(db.Model):
         sa.Index("ix_message_client_created", "client_id", "created_at"),
         sa.Index("ix_message_state_send_after", "state", "send_after"),
         sa.Index("ix_message_user_created", "user_id", "created_at"),
+        # A provider that retries a webhook (or an IMAP fetch run twice) never stores a message twice.
+        sa.UniqueConstraint("direction", "channel", "provider_id", name="uq_message_provider"),
     )
 
     @property
