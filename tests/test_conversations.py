@@ -8,18 +8,8 @@ import sqlalchemy as sa
 from clientbook.conversations import threads
 from clientbook.extensions import db
 from clientbook.models import Client, Message, Role, Thread, User
-from tests.test_messaging_support import (  # noqa: F401  (fake: a fixture)
-    PUBLIC, always_open, enable_channels, fake, make_client, point_at_fake_twilio,
-)
-
-
-@pytest.fixture
-def sms_shop(app, shop, fake):
-    point_at_fake_twilio(app, fake)
-    with app.app_context():
-        enable_channels(sms_enabled=True)
-        always_open()
-    return shop
+from tests.test_messaging_support import PUBLIC, fake, make_client  # noqa: F401  (fake: a fixture)
+from tests.test_twilio import sms_shop  # noqa: F401  (a fixture)
 
 
 def text_in(test_client, fake, sender: str, body: str, params: dict | None = None):

@@ -16,8 +16,8 @@ from clientbook.conversations import bp, threads
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.outbox import enqueue_delivery, queue_message
-from clientbook.messaging.settings import CHANNEL_LABELS, enabled_channels
-from clientbook.messaging.views import channel_options, pick_channel, record_handoff
+from clientbook.messaging.settings import CHANNEL_LABELS
+from clientbook.messaging.views import channel_options, message_errors, pick_channel, record_handoff
 from clientbook.models import HANDOFF_CHANNELS, Client, Message, Thread, THREAD_STATES, User
 from clientbook.search_index import refresh_search_tokens
 from clientbook.web import hx_redirect, render
@@ -138,17 +138,7 @@ def reply(thread_id: int):
     form = request.form
     channel, token = form.get("channel", ""), form.get("token") or uuid.uuid4().hex
     subject, body = form.get("subject", "").strip()[:200], form.get("body", "").strip()
-    errors = {}
-    if channel not in enabled_channels():
-        errors["channel"] = "Pick one of the shop's channels."
-    elif consent.why_not(client, channel):
-        errors["channel"] = consent.why_not(client, channel)
-    if not body:
-        errors["body"] = "Write a reply first."
-    elif len(body) > 5000:
-        errors["body"] = "That is too long for one message (5000 characters at most)."
-    if channel == "email" and not subject:
-        errors["subject"] = "An email needs a subject."
+    errors = message_errors(client, channel, subject, body)
     if "\r" in subject or "\n" in subject:
         errors["subject"] = "A subject is one line."
     if errors:

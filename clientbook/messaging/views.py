@@ -96,15 +96,8 @@ def compose(client_id: int):
     return render("messaging/compose.html", "draft", **context)
 
 
-@bp.post("/clients/<int:client_id>/message")
-@login_required
-def send(client_id: int):
-    client = get_client_or_404(client_id)
-    form = request.form
-    channel = form.get("channel", "")
-    reminder = _reminder(form.get("reminder_id"))
-    subject, body = form.get("subject", "").strip(), form.get("body", "").strip()
-    token = form.get("token") or uuid.uuid4().hex
+def message_errors(client: Client, channel: str, subject: str, body: str) -> dict:
+    """What is wrong with a message about to go to `client`, per form field (empty when nothing)."""
     errors = {}
     if channel not in enabled_channels():
         errors["channel"] = "Pick one of the shop's channels."
@@ -116,6 +109,19 @@ def send(client_id: int):
         errors["body"] = "That is too long for one message (5000 characters at most)."
     if channel == "email" and not subject:
         errors["subject"] = "An email needs a subject."
+    return errors
+
+
+@bp.post("/clients/<int:client_id>/message")
+@login_required
+def send(client_id: int):
+    client = get_client_or_404(client_id)
+    form = request.form
+    channel = form.get("channel", "")
+    reminder = _reminder(form.get("reminder_id"))
+    subject, body = form.get("subject", "").strip(), form.get("body", "").strip()
+    token = form.get("token") or uuid.uuid4().hex
+    errors = message_errors(client, channel, subject, body)
     if errors:
         context = _compose_context(client, channel, form.get("template_id"), reminder, subject, body, errors, token)
         return render("messaging/compose.html", "draft", status=422, **context)
