@@ -27,8 +27,9 @@ vendor: node_modules/.installed
 db: setup
 	$(FLASK) db upgrade
 
-# Web app (gunicorn on every interface) and the Huey consumer together; Ctrl-C stops both.
-run: db
+# Web app (gunicorn on every interface) and the Huey consumer, supervised together (the database
+# is brought up to date first); Ctrl-C stops both.
+run: setup
 	$(BIN)/python -m clientbook.serve --port $(PORT)
 
 # The tests that talk to the database most, run again on a throwaway PostgreSQL server:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from flask import Flask
 
 from clientbook.extensions import compress, csrf, db, login_manager, migrate
+from clientbook.instance_files import load_or_create_secret_key, secure_instance
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    secure_instance(Path(app.instance_path))
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'clientbook.sqlite3'}",
         HUEY_FILE=str(Path(app.instance_path) / "huey.sqlite3"),
@@ -45,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _load_or_create_secret_key(Path(app.instance_path))
+        app.config["SECRET_KEY"] = load_or_create_secret_key(Path(app.instance_path))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -54,9 +54,10 @@ def create_app(config: dict | None = None) -> Flask:
     compress.init_app(app)
 
     with app.app_context():
-        from clientbook.database import configure_sqlite
+        from clientbook import database
 
-        configure_sqlite(db.engine)
+        database.configure_sqlite(db.engine)
+    database.init_app(app)
 
     from clientbook import tasks
 
@@ -78,10 +79,3 @@ def _register_features(app: Flask) -> None:
     for feature in (clients, imports, reminders, messaging, conversations):
         feature.init_app(app)
 
-
-def _load_or_create_secret_key(instance: Path) -> str:
-    key_file = instance / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()

@@ -3,10 +3,16 @@
 Keys (CLIENTBOOK_<KEY> in the environment): MAIL_SERVER, MAIL_PORT (587), MAIL_USE_TLS
 (STARTTLS, default true), MAIL_USE_SSL (implicit TLS, default false), MAIL_USERNAME,
 MAIL_PASSWORD, MAIL_FROM ("Shop name <shop@example.com>"), MAIL_TIMEOUT (seconds, 20).
+
+The server's certificate is always checked against the system's trusted authorities (or
+MAIL_CA_FILE, for a shop's own authority); MAIL_TLS_VERIFY=false turns that off. A user name and
+password are only sent over TLS, unless MAIL_ALLOW_PLAIN_LOGIN=true says the server is trusted
+without it (e.g. a relay on the same machine).
 """
 from __future__ import annotations
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 from flask import current_app
@@ -21,6 +27,19 @@ def _flag(name: str, default: bool) -> bool:
     return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
 
 
+class MailNotSecure(smtplib.SMTPException):
+    """The server can't be talked to safely with the current settings; retrying won't help."""
+
+
+def tls_context() -> ssl.SSLContext:
+    config = current_app.config
+    context = ssl.create_default_context(cafile=config.get("MAIL_CA_FILE") or None)
+    if not _flag("MAIL_TLS_VERIFY", True):
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def send_email(message: EmailMessage) -> None:
     """Send one message; raises smtplib.SMTPException / OSError on failure for the caller to classify."""
     if not mail_configured():
@@ -30,10 +49,23 @@ def send_email(message: EmailMessage) -> None:
         message["From"] = config["MAIL_FROM"]
     host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT", 587))
     timeout = float(config.get("MAIL_TIMEOUT", 20))
-    smtp_class = smtplib.SMTP_SSL if _flag("MAIL_USE_SSL", False) else smtplib.SMTP
-    with smtp_class(host, port, timeout=timeout) as smtp:
-        if smtp_class is smtplib.SMTP and _flag("MAIL_USE_TLS", True) and smtp.has_extn("starttls"):
-            smtp.starttls()
+    implicit_tls = _flag("MAIL_USE_SSL", False)
+    if implicit_tls:
+        connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context())
+    else:
+        connection = smtplib.SMTP(host, port, timeout=timeout)
+    with connection as smtp:
+        encrypted = implicit_tls
+        if not implicit_tls and _flag("MAIL_USE_TLS", True):
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=tls_context())
+                encrypted = True
         if config.get("MAIL_USERNAME"):
+            if not encrypted and not _flag("MAIL_ALLOW_PLAIN_LOGIN", False):
+                raise MailNotSecure(
+                    f"The mail server {host} offers no encryption (STARTTLS), so the password was not sent. "
+                    "Use the server's secure port, or set MAIL_ALLOW_PLAIN_LOGIN if it is on a trusted network."
+                )
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
         smtp.send_message(message)

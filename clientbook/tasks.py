@@ -14,10 +14,13 @@ from pathlib import Path
 from flask import Flask, has_app_context
 from huey import SqliteHuey
 
+from clientbook.instance_files import private_umask
+
 _DEFAULT_FILE = Path(
     os.environ.get("CLIENTBOOK_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance"
 ) / "huey.sqlite3"
 
+private_umask()  # the queue holds message bodies: created 0600 like every instance file
 _DEFAULT_FILE.parent.mkdir(parents=True, exist_ok=True)
 huey = SqliteHuey("clientbook", filename=os.environ.get("CLIENTBOOK_HUEY_FILE", str(_DEFAULT_FILE)))
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app
 from markupsafe import escape
 
-from clientbook.mail import mail_configured, send_email
+from clientbook.mail import MailNotSecure, mail_configured, send_email
 from clientbook.messaging.channels import AmbiguousError, PermanentError, SendResult, TransientError
 
 
@@ -48,6 +49,10 @@ def send(message: EmailMessage) -> SendResult:
         raise PermanentError("Email is not set up: MAIL_SERVER and MAIL_FROM are needed.")
     try:
         send_email(message)
+    except MailNotSecure as exc:
+        raise PermanentError(str(exc)) from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise PermanentError(f"The mail server's certificate could not be verified: {exc.verify_message}") from exc
     except (ConnectionRefusedError, smtplib.SMTPConnectError) as exc:
         raise TransientError(f"Could not connect to the mail server: {exc}") from exc
     except smtplib.SMTPRecipientsRefused as exc:
