@@ -64,6 +64,7 @@ def load_task_modules() -> None:
     """Import every module that declares tasks, so the consumer registers them."""
     import clientbook.messaging.tasks  # noqa: F401
     import clientbook.reminders.tasks  # noqa: F401
+    import clientbook.appointments.tasks  # noqa: F401
 
 
 if os.environ.get("CLIENTBOOK_HUEY_WORKER") == "1":

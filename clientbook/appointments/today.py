@@ -1,0 +1,44 @@
+"""What Appointments and the Inbox add to the top of Today: today's appointments, reminders to
+send by hand, and replies waiting. Handed to today.html by a context processor."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from clientbook.appointments import booking
+from clientbook.appointments.reminders import reminders_by_hand
+from clientbook.auth import current_shop
+from clientbook.conversations.threads import waiting_since_cutoff, waiting_threads
+from clientbook.models import User, utcnow
+
+
+def waiting_minutes() -> int:
+    return int(current_app.config.get("REPLIES_WAITING_MINUTES", 30))
+
+
+def replies_waiting(user: User, now=None, during_opening_hours: bool = True):
+    """Unread replies that have waited N minutes of opening hours (Today), or any unread reply
+    older than N minutes (the morning digest, sent as the shop opens)."""
+    now = now or utcnow()
+    shop = current_shop()
+    if shop is None:
+        return [], 0
+    if during_opening_hours:
+        cutoff = waiting_since_cutoff(now, booking.shop_zone(), shop.opening_time, shop.quiet_hours_end,
+                                      waiting_minutes())
+    else:
+        cutoff = now - timedelta(minutes=waiting_minutes())
+    return waiting_threads(user, cutoff)
+
+
+def today_extras(user: User, now=None) -> dict:
+    now = now or utcnow()
+    zone = booking.shop_zone()
+    start, end = booking.day_range(booking.local_today(zone, now), 1, zone)
+    waiting, waiting_total = replies_waiting(user, now)
+    return {
+        "appointments": booking.between(start, end, user.id), "remind_by_hand": reminders_by_hand(user, now),
+        "replies_waiting": waiting, "replies_waiting_total": waiting_total, "zone": zone,
+        "to_local": booking.to_local,
+    }
