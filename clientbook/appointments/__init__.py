@@ -10,7 +10,10 @@ def init_app(app: Flask) -> None:
     from clientbook.appointments import views  # noqa: F401  (routes register on import)
     from clientbook.appointments.timeline import register
 
+    from clientbook import calendar_feed
+
     app.register_blueprint(bp)
+    calendar_feed.init_app(app)
     register()
 
     @app.context_processor
