@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from flask import current_app
@@ -40,8 +41,12 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
-def send_email(message: EmailMessage) -> None:
-    """Send one message; raises smtplib.SMTPException / OSError on failure for the caller to classify."""
+def send_email(message: EmailMessage, handing_over: Callable[[], None] | None = None) -> None:
+    """Send one message; raises smtplib.SMTPException / OSError on failure for the caller to classify.
+
+    `handing_over` is called once the server has accepted the connection (and login), just before
+    the message itself goes out: from then on a crash leaves the outcome unknown.
+    """
     if not mail_configured():
         raise RuntimeError("Email is not set up: add MAIL_SERVER and MAIL_FROM to the instance config.")
     config = current_app.config
@@ -68,4 +73,6 @@ def send_email(message: EmailMessage) -> None:
                     "Use the server's secure port, or set MAIL_ALLOW_PLAIN_LOGIN if it is on a trusted network."
                 )
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        if handing_over is not None:
+            handing_over()
         smtp.send_message(message)

@@ -65,6 +65,7 @@ def load_task_modules() -> None:
     import clientbook.messaging.tasks  # noqa: F401
     import clientbook.reminders.tasks  # noqa: F401
     import clientbook.appointments.tasks  # noqa: F401
+    import clientbook.backups.tasks  # noqa: F401
 
 
 if os.environ.get("CLIENTBOOK_HUEY_WORKER") == "1":

@@ -1,4 +1,4 @@
-"""Importing clients and purchases from CSV, exporting the book, the demo book, and backups."""
+"""Importing clients and purchases from CSV, exporting the book, and the demo book."""
 from __future__ import annotations
 
 from flask import Flask

@@ -1,16 +1,14 @@
-"""flask import-clients / import-purchases / export-clients / seed-demo / backup."""
+"""flask import-clients / import-purchases / export-clients / seed-demo."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from clientbook.auth import current_shop
 from clientbook.extensions import db
-from clientbook.imports.backup import BackupNotPossible, backup_sqlite, sqlite_path
 from clientbook.imports.client_rows import read_clients
 from clientbook.imports.demo import DemoRefused, seed_demo
 from clientbook.imports.exporting import write_export
@@ -136,23 +134,4 @@ def seed_demo_command(force: bool) -> None:
     click.echo(f"Demo book loaded: {summary.clients} clients, {summary.purchases} purchases, {summary.dates} dates.")
 
 
-@click.command("backup")
-@click.argument("path", metavar="FILE")
-@with_appcontext
-def backup_command(path: str) -> None:
-    """Copy the database to FILE while the app runs (SQLite online backup)."""
-    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    try:
-        source = sqlite_path(uri)
-        if source is None:
-            click.echo("This install uses PostgreSQL: back it up with pg_dump, e.g. "
-                       "pg_dump --format=custom --file=clientbook.dump DATABASE_URL")
-            return
-        pages = backup_sqlite(source, Path(path))
-    except (BackupNotPossible, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Backed up {source.name} to {path} ({pages} pages).")
-
-
-COMMANDS = (import_clients_command, import_purchases_command, export_clients_command, seed_demo_command,
-            backup_command)
+COMMANDS = (import_clients_command, import_purchases_command, export_clients_command, seed_demo_command)

@@ -148,11 +148,13 @@ class DigestDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     day: Mapped[date]
-    state: Mapped[str] = mapped_column(sa.String(16), default="claimed")  # claimed/sending/sent/failed
+    # claimed -> sending -> delivering (handed to the mail server) -> sent | failed | unknown | empty
+    state: Mapped[str] = mapped_column(sa.String(16), default="claimed")
     attempts: Mapped[int] = mapped_column(default=0)
     reminder_count: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(sa.Text, default="")
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    sending_since: Mapped[datetime | None]  # start of the current attempt: a stale one lost its worker
 
     __table_args__ = (sa.UniqueConstraint("user_id", "day", name="uq_digest_user_day"),)

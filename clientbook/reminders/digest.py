@@ -7,7 +7,7 @@ PREFERRED_URL_SCHEME + SERVER_NAME, else http://localhost:8000.
 from __future__ import annotations
 
 import smtplib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 import sqlalchemy as sa
@@ -116,8 +116,11 @@ def build_digest(user: User, day: date) -> tuple[EmailMessage, int] | None:
 def deliver_digest(user_id: int, day: date) -> str:
     """Send one claimed digest. Returns "sent", "empty", "skipped" (already handled) or raises to retry.
 
-    The claim row moves claimed -> sending -> sent with a single conditional UPDATE, so two
-    workers running the same task never both send.
+    The claim row moves claimed -> sending -> delivering -> sent with conditional UPDATEs, so two
+    workers running the same task never both send. "delivering" is committed just before the
+    mail server receives the message: a worker that dies before that point leaves a digest that is
+    safely sent again; one that dies after it leaves an outcome nobody knows ("unknown", shown to
+    the owner), never a second copy.
     """
     if not mail_configured():
         return "skipped"
@@ -126,7 +129,7 @@ def deliver_digest(user_id: int, day: date) -> str:
     taken = db.session.execute(
         sa.update(table).where(table.c.user_id == user_id, table.c.day == day, table.c.state == "claimed",
                                table.c.attempts < MAX_ATTEMPTS)
-        .values(state="sending", attempts=table.c.attempts + 1)
+        .values(state="sending", attempts=table.c.attempts + 1, sending_since=utcnow())
     ).rowcount
     db.session.commit()
     if taken != 1:
@@ -140,16 +143,68 @@ def deliver_digest(user_id: int, day: date) -> str:
         db.session.commit()
         return "empty"
     message, delivery.reminder_count = built
+    db.session.commit()
+
+    def handing_over():
+        delivery.state = "delivering"
+        db.session.commit()
+
     try:
-        send_email(message)
+        send_email(message, handing_over=handing_over)
     except (smtplib.SMTPException, OSError) as error:
         delivery.error = f"{type(error).__name__}: {error}"[:500]
+        if delivery.state == "delivering" and not isinstance(error, smtplib.SMTPResponseException):
+            # The connection broke while the server was taking the message: it may have arrived.
+            delivery.state = "unknown"
+            db.session.commit()
+            return "unknown"
         delivery.state = "claimed" if delivery.attempts < MAX_ATTEMPTS else "failed"
         db.session.commit()
         raise DigestNotSent(delivery.attempts, delivery.state == "claimed") from error
     delivery.state, delivery.sent_at, delivery.error = "sent", utcnow(), ""
     db.session.commit()
     return "sent"
+
+
+STALLED_AFTER = timedelta(minutes=5)  # well beyond the mail timeout: nobody is still sending it
+LOST_WHILE_DELIVERING = ("The worker stopped while the mail server was receiving this digest: "
+                         "it may or may not have arrived.")
+LOST_TOO_LATE = "The worker stopped before sending it, and the day was over when it started again."
+
+
+def recover_stalled_digests(now_utc: datetime | None = None) -> list[tuple[int, date]]:
+    """Digests whose worker died mid-send: not yet handed over -> claimed again (returned, to send);
+    handed over -> "unknown"; from a past day or out of attempts -> failed. Safe to run anywhere."""
+    now_utc = now_utc or utcnow()
+    shop = db.session.scalar(sa.select(Shop).limit(1))
+    today = date_rules.shop_today(now_utc, shop.timezone) if shop else now_utc.date()
+    table = DigestDelivery.__table__
+    stalled = db.session.execute(sa.select(table.c.id, table.c.user_id, table.c.day, table.c.state,
+                                           table.c.attempts).where(
+        table.c.state.in_(("sending", "delivering")),
+        sa.or_(table.c.sending_since.is_(None), table.c.sending_since <= now_utc - STALLED_AFTER),
+    )).all()
+    resend = []
+    for row in stalled:
+        if row.state == "delivering":
+            change = {"state": "unknown", "error": LOST_WHILE_DELIVERING}
+        elif row.day < today or row.attempts >= MAX_ATTEMPTS:
+            change = {"state": "failed", "error": LOST_TOO_LATE}
+        else:
+            change = {"state": "claimed"}
+        moved = db.session.execute(sa.update(table).where(table.c.id == row.id, table.c.state == row.state)
+                                   .values(**change)).rowcount
+        if moved and change["state"] == "claimed":
+            resend.append((row.user_id, row.day))
+    db.session.commit()
+    return resend
+
+
+def digests_needing_attention(limit: int = 10) -> list[DigestDelivery]:
+    """Recent digests nobody can vouch for (or that failed), for the owner to check."""
+    return list(db.session.scalars(
+        sa.select(DigestDelivery).where(DigestDelivery.state.in_(("unknown", "failed")))
+        .order_by(DigestDelivery.day.desc(), DigestDelivery.id.desc()).limit(limit)))
 
 
 class DigestNotSent(Exception):

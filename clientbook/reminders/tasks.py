@@ -33,12 +33,22 @@ def generate_reminders_now():
 @huey.periodic_task(crontab(minute="*/15"))
 @with_app_context
 def send_digests_periodic():
-    from clientbook.reminders.digest import schedule_digests
+    from clientbook.reminders.digest import recover_stalled_digests, schedule_digests
 
-    claimed = schedule_digests()
+    claimed = recover_stalled_digests() + schedule_digests()
     for user_id, day in claimed:
         send_digest(user_id, day.isoformat())
     return len(claimed)
+
+
+@huey.on_startup()
+@with_app_context
+def recover_digests_on_start():
+    """A digest a dead worker left half-sent is picked up as soon as the worker is back."""
+    from clientbook.reminders.digest import recover_stalled_digests
+
+    for user_id, day in recover_stalled_digests():
+        send_digest(user_id, day.isoformat())
 
 
 @huey.task()

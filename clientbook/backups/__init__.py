@@ -1,0 +1,13 @@
+"""Backups (whole-instance zip files), restore, the nightly backup and its status in Settings."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from clientbook.backups.cli import COMMANDS
+    from clientbook.backups.health import instance_health
+
+    for command in COMMANDS:
+        app.cli.add_command(command)
+    app.jinja_env.globals.update(instance_health=instance_health)
