@@ -40,22 +40,29 @@ POSTGRES_TESTS := tests/test_migrations.py tests/test_reminder_generation.py tes
 	tests/test_outbox.py tests/test_campaign.py tests/test_auto_send.py \
 	tests/test_conversations.py tests/test_appointments.py tests/test_calendar_feed.py
 
-# Browser tests need Debian's Chromium and the PostgreSQL pass needs PostgreSQL's binaries;
+# The queue's tests, run again with the queue on a throwaway redis-server (CLIENTBOOK_HUEY_URL=redis://...),
+# with the tests marked `redis`: two web servers and two consumers sharing PostgreSQL and Redis.
+REDIS_TESTS := tests/test_reminder_worker.py tests/test_campaign_crash.py tests/test_outbox.py \
+	tests/test_campaign.py tests/test_digest.py tests/test_auto_send.py tests/test_scale_out.py
+
+# Browser tests need Debian's Chromium, the PostgreSQL pass PostgreSQL's binaries, the Redis pass redis-server;
 # install them when missing and we may (root). Without them those tests skip loudly.
 services:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "Installing Debian packages for the tests:$$missing"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
 			|| echo "WARNING: could not install$$missing"; \
 	fi
 
-# PYTEST_ARGS="-k search" runs a part of the suite (and skips the PostgreSQL pass).
+# PYTEST_ARGS="-k search" runs a part of the suite (and skips the PostgreSQL and Redis passes).
 test: setup services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(if $(PYTEST_ARGS),,$(BIN)/python -m pytest --postgres $(POSTGRES_TESTS))
+	$(if $(PYTEST_ARGS),,$(BIN)/python -m pytest --redis $(REDIS_TESTS))
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -16,27 +16,88 @@ PASSWORD = "correct horse battery"
 def pytest_addoption(parser):
     parser.addoption("--postgres", action="store_true",
                      help="run the tests against a throwaway PostgreSQL server instead of SQLite")
+    parser.addoption("--redis", action="store_true",
+                     help="queue on a throwaway Redis server instead of SQLite (and run the tests marked redis)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "redis: needs a Redis server: runs in the Redis pass (--redis)")
+    config.addinivalue_line("markers", "postgres: needs a PostgreSQL server (the test starts one)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--redis"):
+        return
+    later = pytest.mark.skip(reason="needs Redis: runs in the Redis pass (make test, or pytest --redis)")
+    for item in items:
+        if "redis" in item.keywords:
+            item.add_marker(later)
+
+
+def _missing(message: str, required_by: str):
+    if os.environ.get(required_by) == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """A throwaway PostgreSQL server for this session, started on first use."""
+    from tests.postgres_server import PostgresServer, find_pg_bin
+
+    pg_bin = find_pg_bin()
+    if pg_bin is None:
+        _missing("PostgreSQL binaries not found: the PostgreSQL tests were NOT run", "CLIENTBOOK_REQUIRE_POSTGRES")
+    server = PostgresServer(pg_bin)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
 def postgres_url(request):
     """The URL of a throwaway PostgreSQL server for this session, or None (SQLite) without --postgres."""
     if not request.config.getoption("--postgres"):
+        return None
+    return request.getfixturevalue("postgres_server_url")
+
+
+@pytest.fixture(scope="session")
+def redis_url(request):
+    """With --redis: a throwaway Redis server holds the queue of every app and consumer this session
+    creates (through the environment, as an install would set it), even in immediate mode."""
+    if not request.config.getoption("--redis"):
         yield None
         return
-    from tests.postgres_server import PostgresServer, find_pg_bin
+    from tests.redis_server import RedisServer, find_redis_server
 
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        message = "PostgreSQL binaries not found: the PostgreSQL pass was NOT run"
-        if os.environ.get("CLIENTBOOK_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = PostgresServer(pg_bin)
+    binary = find_redis_server()
+    if binary is None:
+        _missing("redis-server not found: the Redis pass was NOT run", "CLIENTBOOK_REQUIRE_REDIS")
+    server = RedisServer(binary)
+    url = server.start()
+    saved = {key: os.environ.get(key) for key in ("CLIENTBOOK_HUEY_URL", "CLIENTBOOK_HUEY_IMMEDIATE_USE_MEMORY")}
+    os.environ.update(CLIENTBOOK_HUEY_URL=url, CLIENTBOOK_HUEY_IMMEDIATE_USE_MEMORY="false")
     try:
-        yield server.start()
+        yield url
     finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_queue(redis_url):
+    """Each test starts with an empty Redis queue (schedules, results, locks)."""
+    if redis_url:
+        import redis
+
+        with redis.Redis.from_url(redis_url) as connection:
+            connection.flushdb()
 
 
 @pytest.fixture

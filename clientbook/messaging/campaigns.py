@@ -220,7 +220,8 @@ def _finished(campaign_id: int) -> bool:
 
 def kick_stalled_campaigns(now: datetime, stalled_after: float | None = None) -> int:
     """Restart tick chains of sending campaigns whose last tick is too old (their worker died)."""
-    stalled_after = STALLED_AFTER_SECONDS if stalled_after is None else stalled_after
+    if stalled_after is None:
+        stalled_after = float(current_app.config.get("CAMPAIGN_STALLED_AFTER_SECONDS", STALLED_AFTER_SECONDS))
     cutoff = now - timedelta(seconds=stalled_after)
     ids = db.session.scalars(sa.select(Campaign.id).where(
         Campaign.state == "sending", sa.or_(Campaign.heartbeat_at.is_(None), Campaign.heartbeat_at <= cutoff)

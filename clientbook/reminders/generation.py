@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from clientbook.extensions import db
 from clientbook.models import (
-    Client, ImportantDate, Purchase, PurchaseItem, Reminder, ReminderRule, Shop, User, utcnow,
+    Client, ImportantDate, Purchase, PurchaseItem, Reminder, ReminderRule, ReminderRunState, Shop, User, utcnow,
 )
 from clientbook.reminders import rules as date_rules
 from clientbook.reminders.defaults import ensure_default_rules, run_state
@@ -229,7 +229,21 @@ def run_scheduled_generation(now_utc: datetime | None = None, force: bool = Fals
         db.session.rollback()
         return None
     window = date_rules.generation_window(today, state.last_generated_day)
+    if not force and not _claim_day(state.id, today):
+        db.session.rollback()
+        return None  # another worker has run it (every consumer's scheduler enqueues this task)
     return run_generation(today, start=window.start)
+
+
+def _claim_day(state_id: int, today: date) -> bool:
+    """Take today's run in this transaction. The conditional UPDATE holds the row until commit, so a
+    second worker waits, then finds the day taken; a worker that dies rolls back and frees it."""
+    table = ReminderRunState.__table__
+    return db.session.execute(
+        sa.update(table).where(table.c.id == state_id, sa.or_(table.c.last_generated_day.is_(None),
+                                                              table.c.last_generated_day < today))
+        .values(last_generated_day=today)
+    ).rowcount == 1
 
 
 def generate_for_clients(client_ids: list[int], today: date | None = None) -> int:
