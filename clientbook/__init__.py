@@ -73,9 +73,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_features(app: Flask) -> None:
     """Blueprints, one per feature; each owns its routes, CLI commands and templates/<name>/."""
-    from clientbook import appointments, backups, clients, conversations, imports, messaging, reminders, settings
+    from clientbook import appointments, backups, clients, conversations, imports, jobs, messaging, reminders, settings
 
     app.register_blueprint(settings.bp)
-    for feature in (clients, imports, reminders, messaging, conversations, appointments, backups):
+    for feature in (clients, imports, reminders, messaging, conversations, appointments, backups, jobs):
         feature.init_app(app)
 

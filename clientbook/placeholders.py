@@ -19,6 +19,11 @@ PLACEHOLDERS = {
     "shop_name": "The shop's name",
     "date_label": "The occasion, e.g. \"Anna's birthday\"",
     "last_item": "The last item the client bought",
+    # Filled in for messages about a job (see clientbook.jobs.messages); empty elsewhere.
+    "job_title": "The job, e.g. \"Resize ring to 6½\"",
+    "ticket": "The job's ticket number",
+    "due_date": "The job's due date",
+    "balance_due": "What the client still owes on the job",
 }
 
 _FIELD = re.compile(r"\{([^{}]*)\}")

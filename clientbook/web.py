@@ -105,6 +105,8 @@ def nav_section() -> str:
         return "clients"
     if path.startswith("/inbox"):
         return "inbox"
+    if path.startswith("/jobs"):
+        return "jobs"
     return ""
 
 

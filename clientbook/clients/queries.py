@@ -103,6 +103,12 @@ class CardData:
         ).all()
 
     @cached_property
+    def jobs(self):
+        from clientbook.jobs.queries import card_jobs
+
+        return card_jobs(self.client.id)
+
+    @cached_property
     def duplicates(self) -> list[Client]:
         return possible_duplicates(self.client, limit=5)
 

@@ -16,8 +16,8 @@ __all__ = [
     "RULE_TRIGGERS", "REMINDER_STATES", "REMINDER_OUTCOMES", "DISMISS_REASONS", "OPEN_STATES",
 ]
 
-# What a rule reacts to: an important date, a purchase, or the lack of purchases.
-RULE_TRIGGERS = ("date", "purchase", "lapsed")
+# What a rule reacts to: an important date, a purchase, the lack of purchases, or a job entering a stage.
+RULE_TRIGGERS = ("date", "purchase", "lapsed", "job_stage")
 REMINDER_STATES = ("open", "done", "snoozed", "dismissed")
 OPEN_STATES = ("open", "snoozed")
 REMINDER_OUTCOMES = {
@@ -52,6 +52,7 @@ class ReminderRule(db.Model):
     # Purchase rules only: comma-separated categories (empty = any) and a minimum purchase total.
     categories: Mapped[str] = mapped_column(sa.String(400), default="")
     min_amount_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    job_stage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stage.id", ondelete="CASCADE"))  # job_stage rules
     message_template_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("message_template.id", ondelete="SET NULL")
     )
@@ -77,6 +78,8 @@ class ReminderRule(db.Model):
             return f"{self.days} day{'s' if self.days != 1 else ''} before"
         if self.trigger == "purchase":
             return f"{self.days} day{'s' if self.days != 1 else ''} after a purchase"
+        if self.trigger == "job_stage":
+            return f"{self.days} day{'s' if self.days != 1 else ''} after a job enters a stage"
         return f"no purchase in {self.days} days"
 
 
@@ -106,6 +109,7 @@ class Reminder(db.Model):
         sa.ForeignKey("important_date.id", ondelete="SET NULL"), index=True
     )
     purchase_id: Mapped[int | None] = mapped_column(sa.ForeignKey("purchase.id", ondelete="SET NULL"))
+    job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     rule: Mapped[ReminderRule | None] = relationship()

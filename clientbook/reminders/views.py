@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from clientbook.auth import current_shop
 from clientbook.clients.access import get_client_or_404
 from clientbook.extensions import db
+from clientbook.jobs.queries import today_jobs
 from clientbook.models import Client, Reminder, User
 from clientbook.reminders import actions, today as queries
 from clientbook.reminders.forms import FollowUpForm
@@ -138,6 +139,7 @@ def today():
         timeliness=queries.timeliness(day) if current_user.is_manager else {},
         due_counts=queries.due_counts_by_owner(day) if current_user.is_manager else {},
         back_url=request.full_path.rstrip("?"),
+        jobs_today=today_jobs(owner.id if owner else None, day),
     )
 
 

@@ -1,0 +1,195 @@
+"""Read side of jobs: the card's list, the board, Today's rows, the timeline. A few queries each."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, contains_eager, selectinload
+
+from clientbook.clients.access import sees_whole_book
+from clientbook.clients.timeline import TimelineEntry, register_timeline_source
+from clientbook.extensions import db
+from clientbook.models import Client, Job, JobType, Photo, Shop, Stage, StageChange, User
+
+CARD_CLOSED_SHOWN = 3
+BOARD_COLUMN_SHOWN = 40  # jobs per stage column before "more"; the totals still count them all
+READY_AFTER_DAYS = 3  # "ready to collect" jobs show on Today once they have waited this long
+TODAY_SHOWN = 15
+
+
+@dataclass
+class CardJobs:
+    open: list[Job]
+    recently_closed: list[Job]
+    wish_ids: set[int]  # wish-list items already turned into a job
+
+
+def card_jobs(client_id: int) -> CardJobs:
+    """A client's open jobs (soonest due first), then the last few closed ones: three small queries."""
+    def jobs(condition, order, limit=None):
+        return list(db.session.scalars(
+            sa.select(Job).join(Job.stage).options(contains_eager(Job.stage), selectinload(Job.job_type))
+            .where(Job.client_id == client_id, condition).order_by(*order).limit(limit)
+        ))
+
+    open_jobs = jobs(Job.closed_at.is_(None), (Job.due_on.is_(None), Job.due_on, Job.id))
+    closed = jobs(Job.closed_at.is_not(None), (Job.closed_at.desc(),), CARD_CLOSED_SHOWN)
+    wish_ids = set(db.session.scalars(sa.select(Job.wishlist_item_id).where(
+        Job.client_id == client_id, Job.wishlist_item_id.is_not(None))))
+    return CardJobs(open_jobs, closed, wish_ids)
+
+
+def job_photos(job_id: int) -> list[Photo]:
+    return list(db.session.scalars(sa.select(Photo).where(Photo.job_id == job_id).order_by(Photo.id)))
+
+
+def job_history(job_id: int) -> list[StageChange]:
+    return list(db.session.scalars(
+        sa.select(StageChange).where(StageChange.job_id == job_id)
+        .options(selectinload(StageChange.to_stage), selectinload(StageChange.changed_by))
+        .order_by(StageChange.changed_at.desc(), StageChange.id.desc())
+    ))
+
+
+# ---- the board -------------------------------------------------------------------------------
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    jobs: list[Job] = field(default_factory=list)
+    count: int = 0
+    value_cents: int = 0
+
+
+def board_filters(user: User, mine: bool, due: str, today: date):
+    conditions = []
+    if mine:
+        conditions.append(Job.assigned_to_id == user.id)
+    if due == "overdue":
+        conditions.append(Job.due_on < today)
+    elif due == "week":
+        conditions.append(Job.due_on.between(today, today + timedelta(days=6 - today.weekday())))
+    return conditions
+
+
+def board(job_type: JobType, user: User, shop: Shop | None, *, mine: bool, due: str, today: date,
+          show_closed: bool = False) -> list[BoardColumn]:
+    """One column per stage: counts and value totals (one grouped query), then each column's first jobs.
+
+    Closed stages list only jobs closed in the last 30 days unless asked: a year of "Collected"
+    is not what anyone looks for on the board.
+    """
+    stages = job_type.active_stages
+    columns = {s.id: BoardColumn(s) for s in stages}
+    conditions = [Job.job_type_id == job_type.id, *board_filters(user, mine, due, today)]
+    # An associate limited to their own clients sees only those clients' jobs.
+    whole_book = sees_whole_book(user, shop)
+
+    def scoped(select):
+        if not whole_book:
+            select = select.join(Client, Client.id == Job.client_id).where(Client.assigned_to_id == user.id)
+        return select.where(*conditions)
+
+    recent = Job.closed_at.is_(None)
+    if not show_closed:
+        recent = sa.or_(Job.closed_at.is_(None), Job.closed_at >= _days_ago(30))
+    totals = db.session.execute(scoped(
+        sa.select(Job.stage_id, sa.func.count(), sa.func.coalesce(sa.func.sum(Job.value_cents), 0))
+    ).where(recent).group_by(Job.stage_id)).all()
+    for stage_id, count, value in totals:
+        if stage_id in columns:
+            columns[stage_id].count, columns[stage_id].value_cents = count, int(value or 0)
+
+    # Each column's first jobs: soonest due first, undated last. One query per stage keeps each an index range.
+    for column in columns.values():
+        if not column.count:
+            continue
+        rows = db.session.scalars(scoped(sa.select(Job)).where(Job.stage_id == column.stage.id, recent)
+                                  .order_by(Job.due_on.is_(None), Job.due_on, Job.id).limit(BOARD_COLUMN_SHOWN))
+        column.jobs = list(rows)
+    _load_clients_and_people([job for column in columns.values() for job in column.jobs])
+    return list(columns.values())
+
+
+def _days_ago(days: int):
+    from clientbook.models import utcnow
+
+    return utcnow() - timedelta(days=days)
+
+
+def _load_clients_and_people(jobs: list[Job]) -> None:
+    """Clients and assignees of the listed jobs, one query each (no lazy load per card on the board)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    for attribute, model, key in (("client", Client, "client_id"), ("assigned_to", User, "assigned_to_id")):
+        ids = {getattr(j, key) for j in jobs} - {None}
+        found = {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
+        for job in jobs:
+            set_committed_value(job, attribute, found.get(getattr(job, key)))
+
+
+# ---- Today -----------------------------------------------------------------------------------
+
+@dataclass
+class TodayJobs:
+    due: list[Job]
+    waiting: list[Job]  # ready to collect for READY_AFTER_DAYS days or more
+    due_total: int = 0
+    waiting_total: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.due or self.waiting)
+
+
+def ready_stage_ids() -> list[int]:
+    """Stages that mean "ready, waiting for the client": the open stage just before a collected/delivered one."""
+    rows = db.session.execute(
+        sa.select(Stage.id, Stage.job_type_id, Stage.position, Stage.outcome).where(Stage.active.is_(True))
+        .order_by(Stage.job_type_id, Stage.position, Stage.id)
+    ).all()
+    ready, previous = [], None
+    for stage_id, type_id, _position, outcome in rows:
+        if outcome in ("collected", "delivered") and previous and previous[1] == type_id and previous[3] is None:
+            ready.append(previous[0])
+        previous = (stage_id, type_id, _position, outcome)
+    return ready
+
+
+def today_jobs(owner_id: int | None, today: date, ready_after_days: int = READY_AFTER_DAYS) -> TodayJobs:
+    """Open jobs of one person (None: nobody's) due today or overdue, and ready ones not collected."""
+    owner = Job.assigned_to_id.is_(None) if owner_id is None else Job.assigned_to_id == owner_id
+    base = sa.select(Job).where(owner, Job.closed_at.is_(None)).options(selectinload(Job.stage),
+                                                                         selectinload(Job.client))
+    due_condition = Job.due_on <= today
+    ready_ids = ready_stage_ids()
+    waited = sa.and_(Job.stage_id.in_(ready_ids), Job.stage_entered_at <= _days_ago(ready_after_days))
+    due = list(db.session.scalars(base.where(due_condition, ~waited if ready_ids else sa.true())
+                                  .order_by(Job.due_on, Job.id).limit(TODAY_SHOWN + 1)))
+    waiting = list(db.session.scalars(base.where(waited).order_by(Job.stage_entered_at, Job.id)
+                                      .limit(TODAY_SHOWN + 1))) if ready_ids else []
+    result = TodayJobs(due[:TODAY_SHOWN], waiting[:TODAY_SHOWN], len(due), len(waiting))
+    if len(due) > TODAY_SHOWN:
+        result.due_total = db.session.scalar(sa.select(sa.func.count()).select_from(
+            base.where(due_condition).subquery()))
+    return result
+
+
+# ---- the client's timeline -------------------------------------------------------------------
+
+@register_timeline_source
+def stage_changes(client_id: int, limit: int | None) -> list[TimelineEntry]:
+    from_stage = aliased(Stage)
+    rows = db.session.execute(
+        sa.select(StageChange, Job, Stage.name, from_stage.name, User.name)
+        .join(Job, Job.id == StageChange.job_id)
+        .join(Stage, Stage.id == StageChange.to_stage_id)
+        .outerjoin(from_stage, from_stage.id == StageChange.from_stage_id)
+        .outerjoin(User, User.id == StageChange.changed_by_id)
+        .where(Job.client_id == client_id)
+        .order_by(StageChange.changed_at.desc(), StageChange.id.desc()).limit(limit)
+    ).all()
+    return [TimelineEntry(change.changed_at, "job", "jobs/_timeline_stage.html",
+                          {"change": change, "job": job, "stage": stage, "from_stage": previous, "by": by})
+            for change, job, stage, previous, by in rows]
