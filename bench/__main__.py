@@ -31,6 +31,8 @@ def parse_args(argv):
     parser.add_argument("--max-seconds", type=float, default=180.0, help="time bound for the timed requests")
     parser.add_argument("--import-rows", type=int, default=None,
                         help="rows in the Shopify CSV (default: 50 000, or the book size if smaller)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="run on a throwaway PostgreSQL server (the book is loaded once and cached)")
     parser.add_argument("--only", default="",
                         help="comma-separated measure names to run (the floor is always timed)")
     parser.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("BENCH_CACHE", DEFAULT_CACHE)))
@@ -81,7 +83,7 @@ def main(argv=None) -> int:
 
     registry = load_measures()
     size = dataset.BookSize.for_clients(args.clients)
-    with dataset.working_book(cache_dir, run_dir, size, log=log) as (database_uri, info):
+    with dataset.working_book(cache_dir, run_dir, size, log=log, postgres=args.postgres) as (database_uri, info):
         ctx = Context(args=args, info=info, run_dir=run_dir, database_uri=database_uri, log=log)
         try:
             for step in registry.prepares:

@@ -335,8 +335,8 @@ def ensure_book(cache_dir: Path, size: BookSize, make_app=make_app, log=print) -
     if db_path.exists() and info_path.exists():
         return db_path, BookInfo(**json.loads(info_path.read_text()))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    for stale in cache_dir.glob(f"book-{size.clients}-*"):
-        stale.unlink()  # an older schema's book of this size
+    for stale in cache_dir.glob(f"book-{size.clients}-*"):  # an older schema's book of this size
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     partial = cache_dir / f"{key}.building.sqlite3"
     for leftover in cache_dir.glob(f"{key}.building.sqlite3*"):
         leftover.unlink()
@@ -360,15 +360,52 @@ def shift_dates(db_path: Path, days: int) -> None:
 
 
 @contextlib.contextmanager
-def working_book(cache_dir: Path, run_dir: Path, size: BookSize, log=print):
-    """A scratch copy of the cached book, dated as if built today: yields (database URI, BookInfo)."""
+def working_book(cache_dir: Path, run_dir: Path, size: BookSize, log=print, postgres: bool = False):
+    """A scratch copy of the cached book, dated as if built today: yields (database URI, BookInfo).
+    With `postgres`, the copy runs on a throwaway PostgreSQL server, stopped at the end."""
     book_path, info = ensure_book(cache_dir, size, log=log)
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
-    work_db = run_dir / "clientbook.sqlite3"
-    shutil.copyfile(book_path, work_db)
-    shift_dates(work_db, (date.today() - date.fromisoformat(info.anchor)).days)
-    yield f"sqlite:///{work_db}", info
+    days = (date.today() - date.fromisoformat(info.anchor)).days
+    if not postgres:
+        work_db = run_dir / "clientbook.sqlite3"
+        shutil.copyfile(book_path, work_db)
+        shift_dates(work_db, days)
+        yield f"sqlite:///{work_db}", info
+        return
+    from bench import postgres as pg
+
+    cached = ensure_postgres_book(book_path, log)
+    server = pg.BenchPostgres()
+    try:
+        url = server.start_copy_of(cached)
+        pg.shift_dates(url, days)
+        yield url, info
+    finally:
+        server.stop()
+
+
+def ensure_postgres_book(book_path: Path, log=print) -> Path:
+    """The cached PostgreSQL data folder holding the same book, loaded from the SQLite one if needed."""
+    from bench import postgres as pg
+
+    cached = book_path.with_name(f"{book_path.stem}-{pg.cache_suffix()}.pgdata")
+    if cached.exists():
+        return cached
+    for stale in book_path.parent.glob(f"book-{book_path.stem.split('-')[1]}-*.pgdata"):
+        shutil.rmtree(stale, ignore_errors=True)
+    log("Loading the book into PostgreSQL (once; kept in the cache)...")
+    started = time.perf_counter()
+    server = pg.BenchPostgres()
+    try:
+        url = server.start()
+        counts = pg.load(book_path, url, make_app, log=log)
+    except BaseException:
+        server.stop()
+        raise
+    server.stop_keeping(cached)
+    log(f"Loaded in {time.perf_counter() - started:.1f} s: {counts}")
+    return cached
 
 
 def write_shopify_csv(path: Path, rows: int, existing_emails: list[str]) -> None:

@@ -10,10 +10,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_bench_runs_on_a_tiny_book_and_reports_every_figure(tmp_path):
+def test_bench_runs_on_a_tiny_book_and_reports_every_figure(tmp_path, request):
+    # In the PostgreSQL pass (pytest --postgres), the benchmark's own --postgres mode.
+    on_postgres = ["--postgres"] if request.config.getoption("--postgres") else []
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--clients", "200", "--samples", "5", "--warmup", "1",
-         "--max-seconds", "60", "--import-rows", "60", "--cache-dir", str(tmp_path / "cache")],
+         "--max-seconds", "60", "--import-rows", "60", "--cache-dir", str(tmp_path / "cache"), *on_postgres],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
@@ -22,6 +24,7 @@ def test_bench_runs_on_a_tiny_book_and_reports_every_figure(tmp_path):
     assert any(line.startswith("floor") for line in lines[:-1]), "the table is printed before the JSON"
     assert report["verdict"] in ("PASS", "OVER")
     assert report["book"]["clients"] == 200 and report["book"]["rows"]["purchase"] == 1000
+    assert report["book"]["database"] == ("postgresql" if on_postgres else "sqlite")
     requests = report["requests"]
     assert set(requests) >= {"floor", "search", "card", "today"}  # other measures register themselves
     for name, figures in requests.items():
@@ -37,3 +40,4 @@ def test_bench_runs_on_a_tiny_book_and_reports_every_figure(tmp_path):
 
     # The book is kept for the next run, keyed by size and schema.
     assert len(list((tmp_path / "cache").glob("book-200-*.sqlite3"))) == 1
+    assert len(list((tmp_path / "cache").glob("book-200-*.pgdata"))) == (1 if on_postgres else 0)
