@@ -58,6 +58,9 @@ def create_app(config: dict | None = None) -> Flask:
 
         database.configure_sqlite(db.engine)
     database.init_app(app)
+    from clientbook import form_tokens
+
+    form_tokens.init_app(app)
 
     from clientbook import tasks
 

@@ -29,6 +29,7 @@ from clientbook.clients.search import search_clients
 from clientbook.contacts import format_phone
 from clientbook.extensions import db
 from clientbook.models import Client, ImportantDate, WishlistItem, utcnow
+from clientbook.form_tokens import first_submission
 from clientbook.web import render, wants_partial
 
 SECTIONS = ("contact", "tags", "consent", "preferences", "assignment", "dates", "wishlist", "timeline", "summary",
@@ -349,8 +350,9 @@ def add_client_note(client_id: int):
     form = NoteForm(prefix="note")
     if not form.validate_on_submit():
         return invalid(client, "card", "note", note=form)
-    add_note(client, current_user, form.body.data)
-    db.session.commit()
+    if first_submission():
+        add_note(client, current_user, form.body.data)
+        db.session.commit()
     return saved(client, "card")
 
 
@@ -384,8 +386,9 @@ def add_client_purchase(client_id: int):
         return invalid(client, "card", "purchase", purchase=form)
     items = [{"description": item.description.data, "category": item.category.data, "sku": item.sku.data,
               "amount_cents": item.amount_cents} for item in form.filled_items()]
-    add_purchase(client, purchased_on=form.purchased_on.data, associate_id=form.associate_id.data, items=items)
-    db.session.commit()
+    if first_submission():
+        add_purchase(client, purchased_on=form.purchased_on.data, associate_id=form.associate_id.data, items=items)
+        db.session.commit()
     if not wants_partial():
         flash("Purchase saved.", "success")
     return saved(client, "card")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -90,14 +90,13 @@ def _page(form: ChannelsForm, test_form: TestSendForm, status: int = 200):
 @bp.route("/messaging/channels", methods=["GET", "POST"])
 @owner_required
 def channels():
-    settings = messaging_settings()
+    settings = messaging_settings(for_saving=request.method == "POST")
     form = ChannelsForm(obj=settings)
     if form.validate_on_submit():
         form.populate_obj(settings)
         db.session.commit()
         flash("Channels saved.", "success")
         return redirect(url_for("messaging.channels"), 303)
-    db.session.commit()  # the settings row, when it was just created
     return _page(form, TestSendForm(), 422 if form.errors else 200)
 
 

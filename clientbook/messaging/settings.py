@@ -14,13 +14,19 @@ CHANNEL_LABELS = {
 }
 
 
-def messaging_settings() -> MessagingSettings:
-    """The settings row, created with the defaults (hand-off on, providers off) on first use."""
+def messaging_settings(for_saving: bool = False) -> MessagingSettings:
+    """The settings row, or the defaults (hand-off on, providers off) before anyone saved them.
+
+    Reading never writes (pages render outside the write transaction): the row is only added
+    to the session when the caller is about to save it.
+    """
     row = db.session.scalar(sa.select(MessagingSettings).limit(1))
     if row is None:
-        row = MessagingSettings()
-        db.session.add(row)
-        db.session.flush()
+        table = MessagingSettings.__table__
+        row = MessagingSettings(**{column.key: column.default.arg for column in table.columns
+                                   if column.default is not None and column.default.is_scalar})
+        if for_saving:
+            db.session.add(row)
     return row
 
 
