@@ -5,29 +5,18 @@ from __future__ import annotations
 import re
 import threading
 
-import pytest
 import sqlalchemy as sa
 
 from clientbook.extensions import db
 from clientbook.models import Note, Purchase, UsedFormToken
 from tests.conftest import AuthActions
-from tests.test_reminder_support import add_client
-
-HX = {"HX-Request": "true"}
+from tests.test_database_faults import HX, marc  # noqa: F401 (fixture)
 TOKEN = re.compile(r'name="form_token" value="([0-9a-f]{32})"')
 
 
 def count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-@pytest.fixture
-def marc(app, shop):
-    with app.app_context():
-        marc = add_client("Marc", "Dupont", owner_id=shop["associate"])
-        db.session.commit()
-        return marc.id
 
 
 def tokens_on_card(client, marc) -> list[str]:
