@@ -306,7 +306,7 @@ def test_manager_reassigns_one_client(client, auth, app, shop, ada_client, recei
     assert response.status_code == 200 and b"Bea Associate" in response.data
     with app.app_context():
         assert db.session.get(Client, ada_client).assigned_to_id == shop["associate2"]
-    assert received == [("client-changed", {"client_id": ada_client})]
+    assert received == [("client-changed", {"client_ids": [ada_client]})]
 
 
 def test_manager_moves_all_clients_of_a_leaving_associate(client, auth, app, shop):

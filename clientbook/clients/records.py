@@ -82,17 +82,40 @@ def set_preferences(client: Client, values: dict[int, str]) -> None:
     db.session.flush()
 
 
+IDS_PER_STATEMENT = 500  # statements never grow with the selection
+
+
 def assign(client_ids: list[int], user_id: int | None) -> int:
-    """Hand these clients to someone (or nobody); returns how many changed hands."""
-    changed = db.session.scalars(
-        sa.select(Client.id).where(Client.id.in_(client_ids), Client.assigned_to_id.is_distinct_from(user_id))
-    ).all()
-    if changed:
-        db.session.execute(sa.update(Client).where(Client.id.in_(changed))
+    """Hand these clients to someone (or nobody); returns how many changed hands.
+
+    A few set-based UPDATEs and one signal for the whole batch: moving 1 000 clients is one
+    short write, not a thousand (the reminder receiver takes the list).
+    """
+    ids = sorted({int(i) for i in client_ids})
+    changed: list[int] = []
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        batch = ids[start:start + IDS_PER_STATEMENT]
+        changed.extend(db.session.scalars(
+            sa.select(Client.id).where(Client.id.in_(batch), Client.assigned_to_id.is_distinct_from(user_id))))
+    for start in range(0, len(changed), IDS_PER_STATEMENT):
+        db.session.execute(sa.update(Client).where(Client.id.in_(changed[start:start + IDS_PER_STATEMENT]))
                            .values(assigned_to_id=user_id, updated_at=utcnow())
                            .execution_options(synchronize_session="fetch"))
-        for client_id in changed:
-            client_changed.send(_app(), client_id=client_id)
+    if changed:
+        client_changed.send(_app(), client_ids=changed)
+    return len(changed)
+
+
+def reassign_all(from_user_id: int, to_user_id: int | None) -> int:
+    """Every live client of one person to another (someone leaves): one UPDATE, one signal."""
+    mine = sa.and_(Client.assigned_to_id == from_user_id, Client.merged_into_id.is_(None))
+    changed = list(db.session.scalars(sa.select(Client.id).where(mine).order_by(Client.id)))
+    if not changed or from_user_id == to_user_id:
+        return 0
+    db.session.execute(sa.update(Client).where(mine).values(assigned_to_id=to_user_id, updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    db.session.expire_all()
+    client_changed.send(_app(), client_ids=changed)
     return len(changed)
 
 

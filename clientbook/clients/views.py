@@ -11,7 +11,7 @@ from clientbook.clients.access import sees_whole_book
 from clientbook.clients.filters import ClientFilter, filter_conditions
 from clientbook.clients.forms import CONSENT_SOURCES, BulkReassignForm, NewClientForm, split_tags
 from clientbook.clients.queries import active_preference_keys, all_tags, staff_members
-from clientbook.clients.records import assign, set_consent, set_contact, set_tags
+from clientbook.clients.records import assign, reassign_all, set_consent, set_contact, set_tags
 from clientbook.clients.search import SearchPage, rows_with_tags, search_clients, select_rows
 from clientbook.extensions import db
 from clientbook.models import Client, User
@@ -118,9 +118,7 @@ def reassign():
     """Move every client of one person to another (e.g. when an associate leaves)."""
     form = BulkReassignForm()
     if form.validate_on_submit():
-        ids = db.session.scalars(sa.select(Client.id).where(
-            Client.assigned_to_id == form.from_user_id.data, Client.merged_into_id.is_(None))).all()
-        moved = assign(ids, form.to_user_id.data)
+        moved = reassign_all(form.from_user_id.data, form.to_user_id.data)
         db.session.commit()
         source = db.session.get(User, form.from_user_id.data)
         target = db.session.get(User, form.to_user_id.data) if form.to_user_id.data else None

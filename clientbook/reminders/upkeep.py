@@ -86,14 +86,25 @@ def close_reminders_of_gone_clients(client_ids: list[int]) -> None:
     )
 
 
+IDS_PER_STATEMENT = 500  # no statement may grow with the book (SQLite caps bound variables)
+
+
+def in_batches(ids: list[int]):
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        yield ids[start:start + IDS_PER_STATEMENT]
+
+
 def refresh_clients(client_ids: list[int]) -> int:
     if not client_ids:
         return 0
     db.session.flush()
-    close_reminders_of_gone_clients(client_ids)
-    reassign_open_reminders(client_ids)
-    drop_stale_date_reminders(client_ids)
-    return generate_for_clients(client_ids)
+    generated = 0
+    for batch in in_batches(client_ids):
+        close_reminders_of_gone_clients(batch)
+        reassign_open_reminders(batch)
+        drop_stale_date_reminders(batch)
+        generated += generate_for_clients(batch)
+    return generated
 
 
 # ---- receivers (connected in clientbook.reminders.init_app) -------------------------------
@@ -111,14 +122,15 @@ def on_purchase_recorded(sender, client_id=None, purchase_id=None, client_ids=No
     if not ids:
         return
     db.session.flush()
-    # A purchase ends a lapse: the "we miss you" call is no longer needed.
-    db.session.execute(
-        sa.update(Reminder)
-        .where(Reminder.client_id.in_(ids), Reminder.kind == "lapsed", Reminder.state.in_(OPEN_STATES))
-        .values(state="dismissed", dismiss_reason="Bought again", completed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    generate_for_clients(ids)
+    for batch in in_batches(ids):
+        # A purchase ends a lapse: the "we miss you" call is no longer needed.
+        db.session.execute(
+            sa.update(Reminder)
+            .where(Reminder.client_id.in_(batch), Reminder.kind == "lapsed", Reminder.state.in_(OPEN_STATES))
+            .values(state="dismissed", dismiss_reason="Bought again", completed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        generate_for_clients(batch)
 
 
 def on_clients_merged(sender, kept_id=None, merged_ids=None, **_):
