@@ -1,6 +1,7 @@
 """flask import-clients / import-purchases / export-clients / seed-demo."""
 from __future__ import annotations
 
+import secrets
 import sys
 from pathlib import Path
 
@@ -17,17 +18,21 @@ from clientbook.imports.formats import (
     missing_for_purchases,
 )
 from clientbook.imports.purchases import plan_purchases, write_purchases
-from clientbook.imports.reading import Table, UnreadableFile, parse
-from clientbook.imports.writing import plan_clients, write_clients
+from clientbook.imports import runner
+from clientbook.imports.client_rows import RowReader
+from clientbook.imports.reading import Table, UnreadableFile, open_rows, read_table
+from clientbook.imports.writing import plan_clients
+from clientbook.models import ImportJob, utcnow
 
 
 def _read_table(path: str) -> Table:
+    """The file read exactly as the web upload reads it, with the same messages."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise click.ClickException(f"Can't read {path}: {exc.strerror or exc}.") from None
     try:
-        return parse(data)
+        return read_table(data)
     except UnreadableFile as exc:
         raise click.ClickException(f"{path}: {exc}") from None
 
@@ -42,7 +47,21 @@ def _country() -> str:
 def _print_problems(problems) -> None:
     for problem in problems:
         status = "skipped" if problem.skipped else "warning"
-        click.echo(f"  row {problem.row}: {status}: {problem.message}")
+        who = f" ({problem.who})" if getattr(problem, "who", "") else ""
+        click.echo(f"  row {problem.row}{who}: {status}: {problem.message}")
+
+
+def _client_format(path: str, table: Table):
+    fmt = detect_client_format(table)
+    if fmt is None:
+        mapping = guess_mapping(table, CLIENT_FIELDS)
+        if missing_for_clients(mapping):
+            raise click.ClickException(
+                f"{path}: not recognised as a client list (no name, email or phone column). "
+                f"Columns found: {', '.join(h for h in table.headers if h) or 'none'}.")
+        fmt = generic_format(mapping)
+        click.echo("Columns: " + ", ".join(f"{name} <- {header}" for name, header in mapping.items()))
+    return fmt
 
 
 @click.command("import-clients")
@@ -53,28 +72,49 @@ def import_clients_command(path: str, dry_run: bool) -> None:
     """Import clients from a Shopify or Square export, or any CSV with recognisable column names."""
     country = _country()
     table = _read_table(path)
-    fmt = detect_client_format(table)
-    if fmt is None:
-        mapping = guess_mapping(table, CLIENT_FIELDS)
-        if missing_for_clients(mapping):
-            raise click.ClickException(
-                f"{path}: not recognised as a client list (no name, email or phone column). "
-                f"Columns found: {', '.join(h for h in table.headers if h) or 'none'}.")
-        fmt = generic_format(mapping)
-        click.echo("Columns: " + ", ".join(f"{name} <- {header}" for name, header in mapping.items()))
-    plan = plan_clients(read_clients(table, fmt, country))
-    if not dry_run:
-        write_clients(plan)
-        db.session.commit()
-    verb = "Would create" if dry_run else "Created"
+    fmt = _client_format(path, table)
     click.echo(f"Format: {fmt.label}")
-    click.echo(f"{verb}: {plan.to_create}")
-    click.echo(f"{'Would merge' if dry_run else 'Merged'}: {plan.merged} "
-               f"({plan.merged_into_existing} into existing clients, {plan.duplicates_in_file} duplicates in the file)")
-    click.echo(f"{'Would skip' if dry_run else 'Skipped'}: {plan.skipped}")
-    _print_problems(plan.reading.problems)
     if dry_run:
+        plan = plan_clients(read_clients(table, fmt, country))
+        click.echo(f"Would create: {plan.to_create}")
+        click.echo(f"Would merge: {plan.merged} ({plan.merged_into_existing} into existing clients, "
+                   f"{plan.duplicates_in_file} duplicates in the file)")
+        click.echo(f"Would skip: {plan.skipped}")
+        _print_problems(plan.reading.problems)
         click.echo("Dry run: nothing was saved.")
+        return
+    del table  # read again as a stream: a big file is never held in memory whole
+    job = ImportJob(token=secrets.token_urlsafe(24), kind="clients", filename=Path(path).name[:200],
+                    state="running", worker=runner.this_worker(), heartbeat_at=utcnow())
+    db.session.add(job)
+    db.session.commit()
+    try:
+        with open(path, "rb") as stream:
+            rows = open_rows(stream)
+            outcome = runner.import_client_rows(rows.rows, RowReader(fmt, rows), country, runner.new_context(fmt, job),
+                                                after_batch=lambda done: _beat(job))
+    except BaseException as exc:
+        db.session.rollback()
+        runner.undo(job.id)
+        job.state, job.finished_at, job.error = "failed", utcnow(), str(exc)[:500]
+        db.session.commit()
+        if isinstance(exc, UnreadableFile):
+            raise click.ClickException(f"{path}: {exc} Nothing was saved.") from None
+        raise
+    runner.forget_undo(job.id)
+    job.state, job.finished_at, job.result = "done", utcnow(), outcome.as_dict()
+    db.session.commit()
+    click.echo(f"Created: {outcome.created}")
+    click.echo(f"Merged: {outcome.merged}")
+    click.echo(f"Skipped: {outcome.skipped}")
+    _print_problems(outcome.problems)
+    if outcome.problem_count > len(outcome.problems):
+        click.echo(f"  ...and {outcome.problem_count - len(outcome.problems)} more.")
+
+
+def _beat(job: ImportJob) -> None:
+    job.heartbeat_at = utcnow()
+    db.session.commit()
 
 
 @click.command("import-purchases")

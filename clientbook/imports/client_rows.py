@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from clientbook.contacts import InvalidEmail, normalize_email, normalize_phone
 from clientbook.imports.formats import Format
 from clientbook.imports.reading import Table
 from clientbook.imports.values import (
-    BadValue, DateValue, clean_cell, parse_consent, parse_date, parse_tags, parse_unsubscribed_flag,
+    BadValue, DateValue, clean_cell, parse_consent, parse_date, parse_count, parse_money, parse_tags,
+    parse_unsubscribed_flag,
 )
 
 
@@ -22,6 +24,7 @@ class Problem:
     row: int
     message: str
     skipped: bool  # True: the row is left out; False: imported, with this part left out or kept as typed
+    who: str = ""  # name and email as the file gives them, so a person can find the row
 
 
 @dataclass
@@ -41,6 +44,13 @@ class ClientRow:
     anniversary: DateValue | None = None
     external_ids: list[tuple[str, str]] = field(default_factory=list)  # (source, value)
     clientbook_id: int | None = None
+    # The point of sale's totals before this import (Shopify "Total Spent" / "Total Orders").
+    prior_spent_cents: int | None = None
+    prior_orders: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
 
 
 @dataclass
@@ -92,16 +102,17 @@ class RowReader:
         self.fmt = fmt
         self.columns = fmt.resolve(table)
 
-    def get(self, cells: list[str], name: str) -> str:
+    def get(self, cells: list[str], name: str, multiline: bool = False) -> str:
+        """The first non-empty cell for this field; line breaks inside it become spaces unless multiline."""
         for position in self.columns.get(name, ()):
             if position < len(cells):
                 value = clean_cell(cells[position])
                 if value:
-                    return value
+                    return value if multiline else " ".join(value.split())
         return ""
 
     def joined(self, cells: list[str], name: str, separator: str = ", ") -> str:
-        parts = [clean_cell(cells[p]) for p in self.columns.get(name, ()) if p < len(cells)]
+        parts = [" ".join(clean_cell(cells[p]).split()) for p in self.columns.get(name, ()) if p < len(cells)]
         return separator.join(p for p in parts if p)
 
 
@@ -118,18 +129,28 @@ def trailing_blank_start(table: Table) -> int:
 
 
 def read_clients(table: Table, fmt: Format, country: str) -> ClientReading:
-    reader = RowReader(fmt, table)
-    rows: list[ClientRow] = []
+    """Every row of an in-memory table (preview, dry run)."""
     problems: list[Problem] = []
-    last = trailing_blank_start(table)
-    for number, cells in table.rows[:last]:
+    rows = list(read_client_rows(table.rows, RowReader(fmt, table), country, problems))
+    return ClientReading(format=fmt, rows=rows, problems=problems, total_rows=trailing_blank_start(table))
+
+
+def read_client_rows(numbered_rows: Iterable[tuple[int, list[str]]], reader: RowReader, country: str,
+                     problems: list[Problem]) -> Iterator[ClientRow]:
+    """ClientRows one at a time (bounded memory); problems are appended as they are found.
+
+    Blank rows at the end of the file are spreadsheets' padding and are not problems.
+    """
+    blanks: list[int] = []
+    for number, cells in numbered_rows:
         if is_blank(cells):
-            problems.append(Problem(number, "Empty row.", skipped=True))
+            blanks.append(number)
             continue
+        problems.extend(Problem(blank, "Empty row.", skipped=True) for blank in blanks)
+        blanks.clear()
         row = _read_row(reader, number, cells, country, problems)
         if row is not None:
-            rows.append(row)
-    return ClientReading(format=fmt, rows=rows, problems=problems, total_rows=last)
+            yield row
 
 
 def _read_row(reader: RowReader, number: int, cells: list[str], country: str,
@@ -140,22 +161,24 @@ def _read_row(reader: RowReader, number: int, cells: list[str], country: str,
                     last_name=reader.get(cells, "last_name")[:100])
 
     raw_email = reader.get(cells, "email")
+    who = ", ".join(part for part in (row.name, raw_email[:120]) if part)
+    found: list[Problem] = []
     try:
         row.email = normalize_email_quickly(raw_email) if raw_email else None
     except InvalidEmail:
-        # The email is how we recognise a client next time: guessing would risk doubles.
-        problems.append(Problem(number, f"“{raw_email}” is not a valid email address.", skipped=True))
-        return None
+        # The rest of the row is still this client: keep it, leave the address out (never guess one).
+        found.append(Problem(number, f"“{raw_email[:120]}” is not a valid email address; left out.", skipped=False))
 
     raw_phone = reader.get(cells, "phone")
     if raw_phone:
-        phone, valid = normalize_phone(raw_phone, country)
+        phone, valid = normalize_phone(raw_phone[:200], country)
         row.phone, row.phone_valid = phone[:40], valid
         if not valid:
-            problems.append(Problem(number, f"Phone “{raw_phone}” could not be read; kept as typed.", skipped=False))
+            found.append(Problem(number, f"Phone “{raw_phone[:60]}” could not be read; kept as typed.", skipped=False))
 
     if not (row.first_name or row.last_name or row.email or row.phone):
-        problems.append(Problem(number, "No name, email or phone.", skipped=True))
+        problems.extend(found)
+        problems.append(Problem(number, "No name, email or phone: nothing says who this is.", skipped=True, who=who))
         return None
 
     for kind in ("birthday", "anniversary"):
@@ -163,7 +186,7 @@ def _read_row(reader: RowReader, number: int, cells: list[str], country: str,
         try:
             setattr(row, kind, parse_date(raw, country))
         except BadValue as exc:
-            problems.append(Problem(number, f"{kind.capitalize()}: {exc} Left out.", skipped=False))
+            found.append(Problem(number, f"{kind.capitalize()}: {exc} Left out.", skipped=False))
 
     for channel in ("email_opt_in", "sms_opt_in"):
         raw = reader.get(cells, channel)
@@ -171,13 +194,23 @@ def _read_row(reader: RowReader, number: int, cells: list[str], country: str,
             setattr(row, channel, parse_consent(raw))
         except BadValue as exc:
             label = "Email consent" if channel == "email_opt_in" else "SMS consent"
-            problems.append(Problem(number, f"{label}: {exc} Left unchanged.", skipped=False))
+            found.append(Problem(number, f"{label}: {exc} Left unchanged.", skipped=False))
     if row.email_opt_in is None:
         row.email_opt_in = parse_unsubscribed_flag(reader.get(cells, "email_unsubscribed"))
 
     row.tags = parse_tags(reader.get(cells, "tags"))
     row.address = reader.joined(cells, "address")[:1000]
-    row.note = reader.get(cells, "note")[:5000]
+    row.note = reader.get(cells, "note", multiline=True)[:5000]
+
+    for name, parse, label in (("prior_spent", parse_money, "Total spent"), ("prior_orders", parse_count, "Orders")):
+        raw = reader.get(cells, name)
+        try:
+            value = parse(raw[:40]) if raw else None
+        except BadValue as exc:
+            found.append(Problem(number, f"{label}: {exc} Left out.", skipped=False))
+            continue
+        if value is not None and 0 <= value < 10**13:
+            setattr(row, "prior_spent_cents" if name == "prior_spent" else name, value)
 
     external_id = reader.get(cells, "external_id")
     if external_id:
@@ -190,6 +223,9 @@ def _read_row(reader: RowReader, number: int, cells: list[str], country: str,
         if source.strip() and value.strip():
             row.external_ids.append((source.strip()[:40], value.strip()[:120]))
     clientbook_id = reader.get(cells, "clientbook_id")
-    if clientbook_id.isdigit():
+    if clientbook_id.isascii() and clientbook_id.isdigit() and len(clientbook_id) < 18:
         row.clientbook_id = int(clientbook_id)
+    for problem in found:
+        problem.who = who
+    problems.extend(found)
     return row

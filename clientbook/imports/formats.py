@@ -31,6 +31,8 @@ CLIENT_FIELDS = (
     Field("external_id", "Customer id in your POS"),
     Field("address", "Address"),
     Field("note", "Note"),
+    Field("prior_spent", "Total spent before", "kept as history: added to lifetime spend"),
+    Field("prior_orders", "Orders before", "kept as history: added to visits"),
 )
 CLIENT_IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone")
 
@@ -91,6 +93,8 @@ SHOPIFY = Format(
         "note": ("Note",),
         "external_id": ("Customer ID",),
         "address": _SHOPIFY_ADDRESS,
+        "prior_spent": ("Total Spent",),
+        "prior_orders": ("Total Orders",),
     },
 )
 
@@ -109,6 +113,8 @@ SQUARE = Format(
         "note": ("Memo", "Note"),
         "external_id": ("Square Customer ID",),
         "reference_id": ("Reference ID",),
+        "prior_spent": ("Total Spend", "Lifetime Spend"),
+        "prior_orders": ("Transaction Count", "Total Visits"),
         "address": ("Company Name", "Street Address 1", "Address Line 1", "Street Address 2", "Address Line 2",
                     "City", "Locality", "State", "Postal Code", "Country"),
     },
@@ -165,6 +171,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                     "square customer id", "reference id", "id"),
     "address": ("address", "street address", "postal address", "adresse", "address1", "street"),
     "note": ("note", "notes", "memo", "comment", "comments", "remarks"),
+    "prior_spent": ("total spent", "total spend", "lifetime spend", "amount spent", "lifetime value"),
+    "prior_orders": ("total orders", "orders count", "number of orders", "transaction count", "visits"),
     "client_email": ("email", "client email", "customer email", "e mail", "email address"),
     "client_phone": ("phone", "client phone", "customer phone", "phone number", "mobile"),
     "client_external_id": ("customer id", "client id", "pos id", "customer number", "square customer id",
@@ -195,6 +203,8 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "external_id": ("ref", "reference", "id", "number"),
     "address": ("address", "street", "adresse"),
     "note": ("note", "notes", "memo", "comment", "comments", "remarks"),
+    "prior_spent": ("total spent", "total spend", "lifetime spend", "amount spent", "lifetime value"),
+    "prior_orders": ("total orders", "orders count", "number of orders", "transaction count", "visits"),
     "client_email": ("email", "mail"),
     "client_phone": ("phone", "mobile"),
     "purchased_on": ("date",),

@@ -194,6 +194,20 @@ def parse_quantity(raw: str) -> int:
     return quantity
 
 
+def parse_count(raw: str) -> int | None:
+    """A whole number of orders or visits ("4", "4.0", "1 204"). None when empty."""
+    text = "".join(clean_cell(raw).split()).replace(",", "")
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise BadValue(f"“{raw.strip()}” is not a number of orders.") from None
+    if not number.is_finite() or number != number.to_integral_value() or number < 0:
+        raise BadValue(f"“{raw.strip()}” is not a number of orders.")
+    return int(number)
+
+
 def format_cents(cents: int | Decimal | None) -> str:
     cents = int(cents or 0)  # PostgreSQL's SUM() over integers returns a Decimal
     sign = "-" if cents < 0 else ""

@@ -18,9 +18,9 @@ from clientbook.imports import jobs
 from clientbook.imports.demo import DemoRefused, seed_demo as load_demo_book
 from clientbook.imports.exporting import csv_chunks
 from clientbook.imports.formats import detect_client_format, missing_for_clients, missing_for_purchases
-from clientbook.imports.reading import UnreadableFile, check_filename, parse
+from clientbook.imports.reading import UnreadableFile, check_filename, read_table
 from clientbook.imports.tasks import problems_for_display, run_import_task
-from clientbook.models import Client
+from clientbook.models import Client, ImportJob, User, utcnow
 from clientbook.web import hx_redirect, render
 
 bp = Blueprint("imports", __name__)
@@ -41,15 +41,15 @@ class ExportForm(FlaskForm):
     include_archived = BooleanField("Include archived clients")
 
 
-def _own_job(token: str) -> dict:
-    job = jobs.load_job(token)
-    if job is None or job.get("user_id") != current_user.id:
+def _own_job(token: str) -> ImportJob:
+    job = jobs.get_job(token)
+    if job is None or job.user_id != current_user.id:
         abort(404)
     return job
 
 
-def _table_or_restart(token: str):
-    table = jobs.table_for(token)
+def _table_or_restart(job: ImportJob):
+    table = jobs.table_for(job)
     if table is None:
         flash("That upload has expired. Upload the file again.", "warning")
     return table
@@ -72,20 +72,18 @@ def upload():
         try:
             check_filename(getattr(upload_file, "filename", None))
             data = upload_file.read()
-            table = parse(data)
-            if not table.rows:
-                raise UnreadableFile("The file has a header row but no clients under it.")
+            table = read_table(data)
         except UnreadableFile as exc:
             form.file.errors.append(str(exc))
         else:
-            token = jobs.save_upload(data, upload_file.filename, form.kind.data, current_user.id)
-            job = jobs.load_job(token)
+            job = jobs.save_upload(data, upload_file.filename, form.kind.data, current_user.id)
             if jobs.format_for(job, table) is None:
                 if form.kind.data == "purchases" and not missing_for_purchases(jobs.suggested_mapping(job, table)):
-                    jobs.update_job(token, mapping=jobs.suggested_mapping(job, table))
-                    return redirect(url_for("imports.preview", token=token), 303)
-                return redirect(url_for("imports.mapping", token=token), 303)
-            return redirect(url_for("imports.preview", token=token), 303)
+                    job.mapping = jobs.suggested_mapping(job, table)
+                    db.session.commit()
+                    return redirect(url_for("imports.preview", token=job.token), 303)
+                return redirect(url_for("imports.mapping", token=job.token), 303)
+            return redirect(url_for("imports.preview", token=job.token), 303)
     elif not form.file.errors:
         form.file.errors.append("Choose a CSV file to upload.")
     return render("imports/start.html", form=form, status=422)
@@ -97,15 +95,15 @@ def upload():
 @manager_required
 def mapping(token: str):
     job = _own_job(token)
-    table = _table_or_restart(token)
+    table = _table_or_restart(job)
     if table is None:
         return redirect(url_for("imports.start"), 303)
     return _render_mapping(job, table, jobs.suggested_mapping(job, table))
 
 
-def _render_mapping(job: dict, table, chosen: dict[str, str], error: str | None = None, status: int = 200):
-    detected = detect_client_format(table) if job["kind"] == "clients" else None
-    return render("imports/mapping.html", job=job, fields=jobs.fields_for(job["kind"]), headers=table.headers,
+def _render_mapping(job: ImportJob, table, chosen: dict[str, str], error: str | None = None, status: int = 200):
+    detected = detect_client_format(table) if job.kind == "clients" else None
+    return render("imports/mapping.html", job=job, fields=jobs.fields_for(job.kind), headers=table.headers,
                   samples=table.samples(), chosen=chosen, error=error, row_count=len(table.rows),
                   detected=detected, status=status)
 
@@ -114,39 +112,55 @@ def _render_mapping(job: dict, table, chosen: dict[str, str], error: str | None 
 @manager_required
 def save_mapping(token: str):
     job = _own_job(token)
-    table = _table_or_restart(token)
+    if job.state != "uploaded":
+        return redirect(url_for("imports.progress", token=token), 303)
+    table = _table_or_restart(job)
     if table is None:
         return redirect(url_for("imports.start"), 303)
     headers = set(table.headers)
-    chosen = {f.name: request.form.get(f.name, "") for f in jobs.fields_for(job["kind"])}
+    chosen = {f.name: request.form.get(f.name, "") for f in jobs.fields_for(job.kind)}
     chosen = {name: header for name, header in chosen.items() if header in headers}
-    check = missing_for_clients if job["kind"] == "clients" else missing_for_purchases
+    check = missing_for_clients if job.kind == "clients" else missing_for_purchases
     error = check(chosen)
     if error:
         return _render_mapping(job, table, chosen, error=error, status=422)
-    jobs.update_job(token, mapping=chosen)
+    job.mapping = chosen
+    db.session.commit()
     return redirect(url_for("imports.preview", token=token), 303)
 
 
 # ---- preview, confirm, progress ----------------------------------------------------------------
 
+FIRST_ROWS_SHOWN = 5
+
+
+def active_staff() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))
+
+
 @bp.get("/import/<token>")
 @manager_required
 def preview(token: str):
     job = _own_job(token)
-    if job["state"] != "uploaded":
+    if job.state != "uploaded":
         return redirect(url_for("imports.progress", token=token), 303)
-    table = _table_or_restart(token)
+    table = _table_or_restart(job)
     if table is None:
         return redirect(url_for("imports.start"), 303)
     fmt = jobs.format_for(job, table)
     if fmt is None:
         return redirect(url_for("imports.mapping", token=token), 303)
+    return _render_preview(job, table, fmt)
+
+
+def _render_preview(job: ImportJob, table, fmt, error: str | None = None, status: int = 200):
     plan = jobs.plan_for(job, table, fmt)
-    problems = plan.reading.problems if job["kind"] == "clients" else plan.problems
+    problems = plan.reading.problems if job.kind == "clients" else plan.problems
+    first_rows = plan.reading.rows[:FIRST_ROWS_SHOWN] if job.kind == "clients" else []
     return render("imports/preview.html", job=job, fmt=fmt, plan=plan, table=table,
                   problems=problems_for_display(problems[:PROBLEMS_SHOWN]), problem_count=len(problems),
-                  columns=_columns_used(fmt, table, job["kind"]))
+                  columns=_columns_used(fmt, table, job.kind), first_rows=first_rows,
+                  people=active_staff(), error=error, status=status)
 
 
 def _columns_used(fmt, table, kind: str) -> list[tuple[str, str]]:
@@ -160,9 +174,37 @@ def _columns_used(fmt, table, kind: str) -> list[tuple[str, str]]:
 @manager_required
 def confirm(token: str):
     job = _own_job(token)
-    if job["state"] == "uploaded":
-        jobs.update_job(token, state="queued")
-        run_import_task(token)
+    if job.state == "uploaded":
+        table = _table_or_restart(job)
+        if table is None:
+            return redirect(url_for("imports.start"), 303)
+        if jobs.format_for(job, table) is None:
+            return _render_mapping(job, table, jobs.suggested_mapping(job, table), status=422,
+                                   error="Choose which column holds what before importing this file.")
+        raw_assignee = request.form.get("assign_to_id", "")
+        assignee = None
+        if raw_assignee:
+            assignee = next((u for u in active_staff() if str(u.id) == raw_assignee), None)
+            if assignee is None:
+                return _render_preview(job, table, jobs.format_for(job, table), status=422,
+                                       error="Choose someone from the list, or nobody (the store book).")
+        # One conditional UPDATE: of two confirms (double click, two tabs) only one queues the import.
+        if jobs.claim(job.id, ("uploaded",), "queued", assign_to_id=assignee.id if assignee else None):
+            run_import_task(token)
+    return hx_redirect(url_for("imports.progress", token=token))
+
+
+@bp.post("/import/<token>/retry")
+@manager_required
+def retry(token: str):
+    job = _own_job(token)
+    if job.state == "failed":
+        if jobs.read_upload(token) is None:
+            flash("The uploaded file is no longer kept. Upload it again.", "warning")
+            return hx_redirect(url_for("imports.start"))
+        if jobs.claim(job.id, ("failed",), "queued", error="", done=0, total=0, finished_at=None,
+                      heartbeat_at=None, created_at=utcnow()):
+            run_import_task(token)
     return hx_redirect(url_for("imports.progress", token=token))
 
 
@@ -170,7 +212,7 @@ def confirm(token: str):
 @manager_required
 def progress(token: str):
     job = _own_job(token)
-    if job["state"] == "uploaded":
+    if job.state == "uploaded":
         return redirect(url_for("imports.preview", token=token), 303)
     return render("imports/progress.html", "progress", job=job)
 
@@ -179,8 +221,8 @@ def progress(token: str):
 @manager_required
 def cancel(token: str):
     job = _own_job(token)
-    if job["state"] == "uploaded":
-        jobs.delete_upload(token, keep_record=False)
+    if jobs.claim(job.id, ("uploaded", "failed"), "cancelled", finished_at=utcnow()):
+        jobs.delete_upload(token)
         flash("Import cancelled; nothing was saved.", "info")
     return hx_redirect(url_for("imports.start"))
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
 
 from clientbook.extensions import db
 from clientbook.imports.client_rows import ClientReading, ClientRow
-from clientbook.models import Client, ClientExternalId, ClientTag, ImportantDate, Note, utcnow
+from clientbook.models import Client, ClientExternalId, ClientTag, ImportantDate, ImportUndo, Note, utcnow
+from clientbook.reminders.generation import shop_today
 from clientbook.search_index import refresh_search_tokens
 from clientbook.signals import client_changed
 
@@ -103,29 +105,41 @@ def _row_keys(row: ClientRow) -> list[tuple]:
     return keys
 
 
-def _existing_keys() -> dict[tuple, int]:
-    """Every key that already identifies a client in the book -> that client's id (merged rows followed)."""
+IN_LIST = 500  # values per IN (...): no statement grows with the file
+
+
+def _existing_keys(rows: list[ClientRow]) -> dict[tuple, int]:
+    """Every key of these rows that already identifies a client in the book -> that client's id (merges followed)."""
+    ids = {r.clientbook_id for r in rows if r.clientbook_id is not None}
+    emails = {r.email for r in rows if r.email}
+    phones = {r.phone for r in rows if r.phone and r.phone_valid}
+    externals = {value for r in rows for _source, value in r.external_ids}
     keys: dict[tuple, int] = {}
     live = Client.merged_into_id.is_(None)
-    for client_id, email, phone, phone_valid in db.session.execute(
-        sa.select(Client.id, Client.email, Client.phone, Client.phone_valid).where(live)
-    ):
-        keys[("id", client_id)] = client_id
-        if email:
-            keys.setdefault(("email", email.lower()), client_id)
-        if phone and phone_valid:
-            keys.setdefault(("phone", phone), client_id)
+    columns = (Client.id, Client.email, Client.phone, Client.phone_valid)
+    for column, wanted in ((Client.id, ids), (Client.email, emails), (Client.phone, phones)):
+        for batch in chunks(sorted(wanted), IN_LIST):
+            for client_id, email, phone, phone_valid in db.session.execute(
+                sa.select(*columns).where(live, column.in_(batch)).order_by(Client.id)
+            ):
+                keys[("id", client_id)] = client_id
+                if email:
+                    keys.setdefault(("email", email.lower()), client_id)
+                if phone and phone_valid:
+                    keys.setdefault(("phone", phone), client_id)
     target = sa.func.coalesce(Client.merged_into_id, Client.id)
-    for source, value, client_id in db.session.execute(
-        sa.select(ClientExternalId.source, ClientExternalId.value, target).join(Client)
-    ):
-        keys.setdefault(("ext", source, value), client_id)
+    for batch in chunks(sorted(externals), IN_LIST):
+        for source, value, client_id in db.session.execute(
+            sa.select(ClientExternalId.source, ClientExternalId.value, target).join(Client)
+            .where(ClientExternalId.value.in_(batch)).order_by(ClientExternalId.id)
+        ):
+            keys.setdefault(("ext", source, value), client_id)
     return keys
 
 
 def plan_clients(reading: ClientReading) -> ClientPlan:
     """Decide, without writing, which rows create a client and which merge into which."""
-    known: dict[tuple, int] = _existing_keys()  # key -> existing id (>= 0) or -(new group index + 1)
+    known: dict[tuple, int] = _existing_keys(reading.rows)  # key -> existing id (>= 0) or -(new group index + 1)
     groups: list[Group] = []
     existing_groups: dict[int, Group] = {}
     for row in reading.rows:
@@ -149,9 +163,26 @@ def plan_clients(reading: ClientReading) -> ClientPlan:
 
 # ---- writing ---------------------------------------------------------------------------------
 
-def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Progress | None = None) -> ClientImportResult:
-    fmt = plan.reading.format
-    source = fmt.consent_source
+NOTE_SOURCE = "Import"
+
+
+@dataclass
+class ImportContext:
+    """What stays the same across the batches of one import."""
+
+    source: str  # consent's "how obtained"
+    today: date  # prior history is "before" this day
+    job_id: int | None = None  # set: every write is logged in ImportUndo so a failed import can be taken back
+    assign_to_id: int | None = None  # who new clients are looked after by (None: the store book)
+    # Clients this import created, or whose state before it is already in the undo log.
+    logged: set[int] = field(default_factory=set)
+    with_prior: set[int] = field(default_factory=set)  # clients that got history from this import: rows add up
+
+
+def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Progress | None = None,
+                  context: ImportContext | None = None) -> ClientImportResult:
+    """Write one plan (a whole small file, or one batch of a big one). The caller commits."""
+    context = context or ImportContext(source=plan.reading.format.consent_source, today=shop_today())
     now = utcnow()
     total = len(plan.groups)
     done = 0
@@ -163,11 +194,15 @@ def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Prog
 
     for batch in chunks(new_groups):
         ids = allocate_ids(Client, len(batch))
-        values = [{"id": client_id, **_new_client_values(g.rows, source, now)} for client_id, g in zip(ids, batch)]
+        values = [{"id": client_id, **_new_client_values(g.rows, context, now)} for client_id, g in zip(ids, batch)]
         db.session.execute(sa.insert(Client.__table__), values)
         for group, client_id in zip(batch, ids):
             group.client_id = client_id
-        _write_details(batch, now, author_id, existing=False)
+            if values and _prior(group.rows)[2]:
+                context.with_prior.add(client_id)
+        context.logged.update(ids)
+        _log_undo(context, [("client", client_id, None) for client_id in ids])
+        _write_details(batch, now, author_id, context, existing=False)
         touched.extend(ids)
         done += len(batch)
         if progress:
@@ -175,8 +210,8 @@ def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Prog
 
     changed: list[int] = list(touched)  # every new client, then existing ones that changed at all
     for batch in chunks(existing_groups):
-        searchable, updated = _update_existing(batch, source, now)
-        tagged, detailed = _write_details(batch, now, author_id, existing=True)
+        searchable, updated = _update_existing(batch, context, now)
+        tagged, detailed = _write_details(batch, now, author_id, context, existing=True)
         touched.extend(searchable | tagged)
         changed.extend(updated | detailed)
         done += len(batch)
@@ -191,6 +226,13 @@ def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Prog
     return ClientImportResult(created=len(new_groups), merged=plan.merged, skipped=plan.skipped, client_ids=changed)
 
 
+def _log_undo(context: ImportContext, entries: list[tuple[str, int, dict | None]]) -> None:
+    if context.job_id is not None and entries:
+        db.session.execute(sa.insert(ImportUndo.__table__), [
+            {"job_id": context.job_id, "table_name": table, "row_id": row_id, "before": before}
+            for table, row_id, before in entries])
+
+
 def _first(rows: Iterable[ClientRow], name: str):
     return next((getattr(r, name) for r in rows if getattr(r, name)), None)
 
@@ -201,6 +243,14 @@ def _consent(rows: list[ClientRow], name: str) -> bool | None:
     return explicit[-1] if explicit else None
 
 
+def _prior(rows: list[ClientRow]) -> tuple[int, int, bool]:
+    """(spent, orders, whether the file said anything): rows of one person add up."""
+    spent = sum(r.prior_spent_cents or 0 for r in rows)
+    orders = sum(r.prior_orders or 0 for r in rows)
+    known = any(r.prior_spent_cents is not None or r.prior_orders is not None for r in rows)
+    return spent, orders, known
+
+
 def _best_phone(rows: list[ClientRow]) -> tuple[str | None, bool]:
     for row in rows:
         if row.phone and row.phone_valid:
@@ -209,8 +259,9 @@ def _best_phone(rows: list[ClientRow]) -> tuple[str | None, bool]:
     return phone, False
 
 
-def _new_client_values(rows: list[ClientRow], source: str, now) -> dict:
+def _new_client_values(rows: list[ClientRow], context: ImportContext, now) -> dict:
     phone, phone_valid = _best_phone(rows)
+    spent, orders, known = _prior(rows)
     values = {
         "first_name": _first(rows, "first_name") or "",
         "last_name": _first(rows, "last_name") or "",
@@ -218,6 +269,10 @@ def _new_client_values(rows: list[ClientRow], source: str, now) -> dict:
         "phone": phone,
         "phone_valid": phone_valid,
         "address": _first(rows, "address") or "",
+        "assigned_to_id": context.assign_to_id,
+        "prior_spent_cents": spent,
+        "prior_orders": orders,
+        "prior_as_of": context.today if known else None,
         "created_at": now,
         "updated_at": now,
     }
@@ -225,21 +280,29 @@ def _new_client_values(rows: list[ClientRow], source: str, now) -> dict:
         opted_in = _consent(rows, f"{channel}_opt_in") is True
         values[f"{channel}_opt_in"] = opted_in
         values[f"{channel}_opt_in_at"] = now if opted_in else None
-        values[f"{channel}_opt_in_source"] = source if opted_in else ""
+        values[f"{channel}_opt_in_source"] = context.source if opted_in else ""
     return values
 
 
-_UPDATABLE = ("first_name", "last_name", "email", "phone", "phone_valid", "address",
+_UPDATABLE = ("first_name", "last_name", "email", "phone", "phone_valid", "address", "assigned_to_id",
               "email_opt_in", "email_opt_in_at", "email_opt_in_source",
-              "sms_opt_in", "sms_opt_in_at", "sms_opt_in_source")
+              "sms_opt_in", "sms_opt_in_at", "sms_opt_in_source",
+              "prior_spent_cents", "prior_orders", "prior_as_of", "updated_at")
 
 
 _SEARCHED = ("first_name", "last_name", "email", "phone")
 
 
-def _update_existing(groups: list[Group], source: str, now) -> tuple[set[int], set[int]]:
+def _snapshot(values: dict) -> dict:
+    """A row's values as JSON for the undo log (dates as ISO text)."""
+    return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in values.items()}
+
+
+def _update_existing(groups: list[Group], context: ImportContext, now) -> tuple[set[int], set[int]]:
     """Fill what the book lacks; never overwrite what a person typed, except consent changes.
 
+    The file's totals before the import replace the ones an earlier import of the same history
+    left (importing a file twice changes nothing); rows of one person in this file add up.
     Returns (ids whose searchable fields changed, ids that changed at all).
     """
     by_id = {g.client_id: g for g in groups}
@@ -250,6 +313,7 @@ def _update_existing(groups: list[Group], source: str, now) -> tuple[set[int], s
         )
     }
     updates = []
+    snapshots = []
     searchable_changed: set[int] = set()
     updated: set[int] = set()
     for client_id, group in by_id.items():
@@ -258,6 +322,8 @@ def _update_existing(groups: list[Group], source: str, now) -> tuple[set[int], s
         for name in ("first_name", "last_name", "email", "address"):
             if not before[name]:
                 after[name] = _first(group.rows, name) or before[name]
+        if before["assigned_to_id"] is None and context.assign_to_id is not None:
+            after["assigned_to_id"] = context.assign_to_id
         phone, phone_valid = _best_phone(group.rows)
         if phone and (not before["phone"] or (phone_valid and not before["phone_valid"])):
             after["phone"], after["phone_valid"] = phone, phone_valid
@@ -266,19 +332,33 @@ def _update_existing(groups: list[Group], source: str, now) -> tuple[set[int], s
             if wanted is not None and wanted != before[f"{channel}_opt_in"]:
                 after[f"{channel}_opt_in"] = wanted
                 after[f"{channel}_opt_in_at"] = now
-                after[f"{channel}_opt_in_source"] = source
+                after[f"{channel}_opt_in_source"] = context.source
+        spent, orders, known = _prior(group.rows)
+        if known:
+            if client_id in context.with_prior:
+                spent += before["prior_spent_cents"] or 0
+                orders += before["prior_orders"] or 0
+            after["prior_spent_cents"], after["prior_orders"] = spent, orders
+            if (spent, orders) != (before["prior_spent_cents"], before["prior_orders"]):
+                after["prior_as_of"] = context.today
+            context.with_prior.add(client_id)
         if after != before:
             after["updated_at"] = now
             updates.append(after)
             updated.add(client_id)
+            if client_id not in context.logged:
+                snapshots.append(("client", client_id, _snapshot(before)))
+                context.logged.add(client_id)
             if any(after[name] != before[name] for name in _SEARCHED):
                 searchable_changed.add(client_id)
     if updates:
         db.session.execute(sa.update(Client), updates)
+    _log_undo(context, snapshots)
     return searchable_changed, updated
 
 
-def _write_details(groups: list[Group], now, author_id: int | None, existing: bool) -> tuple[set[int], set[int]]:
+def _write_details(groups: list[Group], now, author_id: int | None, context: ImportContext,
+                   existing: bool) -> tuple[set[int], set[int]]:
     """Tags, external ids, birthday/anniversary and notes of these clients, skipping what is already there.
 
     Returns (ids that got new tags, ids that got anything new).
@@ -295,9 +375,10 @@ def _write_details(groups: list[Group], now, author_id: int | None, existing: bo
             .where(ImportantDate.client_id.in_(ids), ImportantDate.for_whom == "")).tuples())
         have_notes = set(db.session.execute(
             sa.select(Note.client_id, Note.body).where(Note.client_id.in_(ids))).tuples())
-    taken_external = set(db.session.execute(
-        sa.select(ClientExternalId.source, ClientExternalId.value).where(
-            ClientExternalId.value.in_({v for g in groups for r in g.rows for _s, v in r.external_ids}))).tuples())
+    taken_external: set[tuple[str, str]] = set()
+    for batch in chunks(sorted({v for g in groups for r in g.rows for _s, v in r.external_ids}), IN_LIST):
+        taken_external.update(db.session.execute(
+            sa.select(ClientExternalId.source, ClientExternalId.value).where(ClientExternalId.value.in_(batch))).tuples())
 
     tags, externals, dates, notes = [], [], [], []
     for group in groups:
@@ -319,9 +400,18 @@ def _write_details(groups: list[Group], now, author_id: int | None, existing: bo
                                   "year": when.year, "for_whom": "", "created_at": now})
             if row.note and (cid, row.note) not in have_notes:
                 have_notes.add((cid, row.note))
-                notes.append({"client_id": cid, "author_id": author_id, "body": row.note, "created_at": now})
+                # Notes from the file are the POS's words, not the words of whoever clicked Import.
+                notes.append({"client_id": cid, "author_id": None, "source": NOTE_SOURCE, "body": row.note,
+                              "created_at": now})
     for model, values in ((ClientTag, tags), (ClientExternalId, externals), (ImportantDate, dates), (Note, notes)):
         if values:
             db.session.execute(sa.insert(model.__table__), values)
+    if existing:
+        # New clients take their details with them when undone; existing ones need each detail named.
+        _log_undo(context, [("client_tag", v["client_id"], {"tag": v["tag"]}) for v in tags]
+                  + [("client_external_id", v["client_id"], {"source": v["source"], "value": v["value"]})
+                     for v in externals]
+                  + [("important_date", v["client_id"], {"kind": v["kind"]}) for v in dates]
+                  + [("note", v["client_id"], {"body": v["body"]}) for v in notes])
     return ({v["client_id"] for v in tags},
             {v["client_id"] for values in (tags, externals, dates, notes) for v in values})

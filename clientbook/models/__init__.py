@@ -19,3 +19,4 @@ from clientbook.models.conversations import *  # noqa: F401,F403
 from clientbook.models.appointments import *  # noqa: F401,F403
 from clientbook.models.ops import *  # noqa: F401,F403
 from clientbook.models.jobs import *  # noqa: F401,F403
+from clientbook.models.imports import *  # noqa: F401,F403

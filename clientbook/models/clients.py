@@ -38,6 +38,11 @@ class Client(db.Model):
     archived_at: Mapped[datetime | None]
     # Set when this client was merged into another; the row stays for its history.
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("client.id"))
+    # History from the point of sale before the import (Shopify "Total Spent" / "Total Orders"),
+    # added to the purchases recorded here for lifetime spend and visits.
+    prior_spent_cents: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    prior_orders: Mapped[int] = mapped_column(default=0, server_default="0")
+    prior_as_of: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -204,6 +209,8 @@ class Note(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # Who to credit when no person wrote it (e.g. "Import" for notes from a file).
+    source: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     author: Mapped[User | None] = relationship()
