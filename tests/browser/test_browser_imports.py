@@ -8,6 +8,7 @@ SHOPIFY_CSV = """Customer ID,First Name,Last Name,Email,Accepts Email Marketing,
 '{id}2,Anselme,Castelnau{tag},anselme.{device}@example.com,no,+33 6 44 55 77 {d2},yes,
 '{id}3,Ludivine,Castelnau{tag},,no,,no,
 '{id}4,,,,no,,no,
+'{id}5,Octave,Castelnau{tag},octave@@example,yes,+33 6 44 55 88 {d2},no,
 """
 
 
@@ -29,17 +30,25 @@ def test_import_a_shopify_csv_through_the_preview(page, check, sign_in, worker, 
     # The preview tells what will happen before anything is saved.
     expect(page.get_by_role("heading", level=1, name=f"customers-{device}.csv")).to_be_visible()
     expect(page.get_by_text("Shopify · recognised")).to_be_visible()
-    expect(page.get_by_text("4 rows read. Nothing has been saved yet.")).to_be_visible()
-    expect(page.get_by_role("table")).to_contain_text("Skipped")
+    expect(page.get_by_text("5 rows read. Nothing has been saved yet.")).to_be_visible()
+    first_rows = page.locator("table.first-rows")
+    expect(first_rows).to_contain_text("Honorine")
+    # A malformed email costs the email, not the client: the row is kept and the problem names who it is.
+    expect(first_rows).to_contain_text(f"Octave Castelnau{tag}")
+    problems = page.locator("table.problems")
+    expect(problems).to_contain_text("Skipped")
+    expect(problems).to_contain_text(f"Octave Castelnau{tag}, octave@@example")
+    expect(problems).to_contain_text("left out")
+    page.get_by_label("Who looks after the new clients?").select_option(label="Nobody yet: the store book")
     check.accessibility()
     page.goto(f"/clients?q=castelnau{device}")
     expect(page.get_by_text("No client matches")).to_be_visible()
     page.go_back()
 
-    page.get_by_role("button", name="Import 3 rows").click()
+    page.get_by_role("button", name="Import 4 rows").click()
     expect(page.get_by_role("heading", name="Import finished")).to_be_visible(timeout=30_000)
     check.accessibility()
     page.get_by_role("link", name="See the clients").click()
     page.get_by_role("searchbox", name="Search clients").fill(f"castelnau{device}")
-    for first in ("Honorine", "Anselme", "Ludivine"):
+    for first in ("Honorine", "Anselme", "Ludivine", "Octave"):
         expect(page.get_by_role("link", name=re.compile(f"{first} Castelnau{tag}"))).to_be_visible()
