@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 
-from flask import current_app
+
+def mail_config() -> Mapping:
+    """Instance config and environment win; otherwise what the owner saved in Settings → Channels."""
+    from clientbook.messaging.credentials import mail_config as configured
+
+    return configured()
 
 
 def mail_configured() -> bool:
-    return bool(current_app.config.get("MAIL_SERVER") and current_app.config.get("MAIL_FROM"))
+    config = mail_config()
+    return bool(config.get("MAIL_SERVER") and config.get("MAIL_FROM"))
 
 
-def _flag(name: str, default: bool) -> bool:
-    value = current_app.config.get(name, default)
+def _flag(name: str, default: bool, config: Mapping | None = None) -> bool:
+    value = (mail_config() if config is None else config).get(name, default)
     return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
 
 
@@ -32,42 +38,46 @@ class MailNotSecure(smtplib.SMTPException):
     """The server can't be talked to safely with the current settings; retrying won't help."""
 
 
-def tls_context() -> ssl.SSLContext:
-    config = current_app.config
+def tls_context(config: Mapping | None = None) -> ssl.SSLContext:
+    config = mail_config() if config is None else config
     context = ssl.create_default_context(cafile=config.get("MAIL_CA_FILE") or None)
-    if not _flag("MAIL_TLS_VERIFY", True):
+    if not _flag("MAIL_TLS_VERIFY", True, config):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
 
 
-def send_email(message: EmailMessage, handing_over: Callable[[], None] | None = None) -> None:
+def send_email(message: EmailMessage, handing_over: Callable[[], None] | None = None,
+               config: Mapping | None = None) -> None:
     """Send one message; raises smtplib.SMTPException / OSError on failure for the caller to classify.
 
     `handing_over` is called once the server has accepted the connection (and login), just before
-    the message itself goes out: from then on a crash leaves the outcome unknown.
+    the message itself goes out: from then on a crash leaves the outcome unknown. `config`
+    overrides the settings (the Channels page tries typed values before saving them).
     """
-    if not mail_configured():
+    config = mail_config() if config is None else config
+    if not (config.get("MAIL_SERVER") and config.get("MAIL_FROM")):
         raise RuntimeError("Email is not set up: add MAIL_SERVER and MAIL_FROM to the instance config.")
-    config = current_app.config
     if "From" not in message:
         message["From"] = config["MAIL_FROM"]
     host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT", 587))
     timeout = float(config.get("MAIL_TIMEOUT", 20))
-    implicit_tls = _flag("MAIL_USE_SSL", False)
+    implicit_tls = _flag("MAIL_USE_SSL", False, config)
     if implicit_tls:
-        connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context())
+        connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(config))
     else:
         connection = smtplib.SMTP(host, port, timeout=timeout)
     with connection as smtp:
         encrypted = implicit_tls
-        if not implicit_tls and _flag("MAIL_USE_TLS", True):
+        if not implicit_tls and _flag("MAIL_USE_TLS", True, config):
             smtp.ehlo()
             if smtp.has_extn("starttls"):
-                smtp.starttls(context=tls_context())
+                smtp.starttls(context=tls_context(config))
                 encrypted = True
+            elif _flag("MAIL_REQUIRE_STARTTLS", False, config):
+                raise MailNotSecure(f"The mail server {host} offers no encryption (STARTTLS) on port {port}.")
         if config.get("MAIL_USERNAME"):
-            if not encrypted and not _flag("MAIL_ALLOW_PLAIN_LOGIN", False):
+            if not encrypted and not _flag("MAIL_ALLOW_PLAIN_LOGIN", False, config):
                 raise MailNotSecure(
                     f"The mail server {host} offers no encryption (STARTTLS), so the password was not sent. "
                     "Use the server's secure port, or set MAIL_ALLOW_PLAIN_LOGIN if it is on a trusted network."

@@ -6,14 +6,14 @@ unsubscribe link is signed, and every Twilio request must carry a valid X-Twilio
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from markupsafe import escape
 
 from clientbook.auth import current_shop
 from clientbook.extensions import db
 from clientbook.web import configured_base_url
 from clientbook.messaging import consent
-from clientbook.messaging.channels.twilio import valid_signature
+from clientbook.messaging.channels.twilio import twilio_settings, valid_signature
 from clientbook.messaging.links import read_unsubscribe_token
 from clientbook.messaging.outbox import sync_campaign_recipient
 from clientbook.messaging.settings import messaging_settings
@@ -57,7 +57,7 @@ def unsubscribe(token: str):
 # ---- Twilio ---------------------------------------------------------------------------------
 
 def _verified_twilio_request() -> None:
-    token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
+    token = twilio_settings()["auth_token"]
     candidates = [request.url]
     base = configured_base_url()
     if base:

@@ -7,15 +7,14 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from flask import current_app
 from markupsafe import escape
 
-from clientbook.mail import MailNotSecure, mail_configured, send_email
+from clientbook.mail import mail_config, MailNotSecure, mail_configured, send_email
 from clientbook.messaging.channels import AmbiguousError, PermanentError, SendResult, TransientError
 
 
 def sender_domain() -> str:
-    _name, address = parseaddr(current_app.config.get("MAIL_FROM") or "")
+    _name, address = parseaddr(mail_config().get("MAIL_FROM") or "")
     return address.rpartition("@")[2] or "localhost"
 
 
@@ -24,7 +23,7 @@ def build_email(*, to: str, subject: str, body: str, shop_name: str, postal_addr
     message = EmailMessage()
     message["Message-ID"] = make_msgid(domain=sender_domain())
     message["Date"] = formatdate(usegmt=True)
-    message["From"] = current_app.config.get("MAIL_FROM") or ""
+    message["From"] = mail_config().get("MAIL_FROM") or ""
     message["To"] = to
     message["Subject"] = subject or shop_name
     # RFC 8058 one-click: mail apps show "Unsubscribe" and POST to the link themselves.

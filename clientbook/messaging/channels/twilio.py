@@ -12,7 +12,6 @@ import hmac
 from collections.abc import Mapping
 
 import requests
-from flask import current_app
 
 from clientbook.messaging.channels import AmbiguousError, PermanentError, SendResult, TransientError
 
@@ -20,8 +19,11 @@ DEFAULT_BASE_URL = "https://api.twilio.com"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def twilio_settings() -> dict:
-    config = current_app.config
+def twilio_settings(config: Mapping | None = None) -> dict:
+    """Instance config and environment win; otherwise what the owner saved in Settings → Channels."""
+    from clientbook.messaging.credentials import twilio_config
+
+    config = twilio_config() if config is None else config
     return {
         "account_sid": config.get("TWILIO_ACCOUNT_SID") or "",
         "auth_token": config.get("TWILIO_AUTH_TOKEN") or "",
@@ -42,9 +44,10 @@ def messages_url(settings: dict) -> str:
 
 
 def send_sms(to: str, body: str, status_callback: str | None = None,
-             idempotency_key: str | None = None) -> SendResult:
-    settings = twilio_settings()
-    if not twilio_configured():
+             idempotency_key: str | None = None, settings: dict | None = None) -> SendResult:
+    settings = settings or twilio_settings()
+    if not (settings["account_sid"] and settings["auth_token"]
+            and (settings["from_number"] or settings["messaging_service_sid"])):
         raise PermanentError("SMS is not set up: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM are needed.")
     form = {"To": to, "Body": body}
     if settings["messaging_service_sid"]:
