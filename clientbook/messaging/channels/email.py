@@ -9,7 +9,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from markupsafe import escape
 
-from clientbook.mail import mail_config, MailNotSecure, mail_configured, send_email
+from clientbook.mail import MailNotSecure, mail_config, mail_configured, send_email
 from clientbook.messaging.channels import AmbiguousError, PermanentError, SendResult, TransientError
 
 
