@@ -104,6 +104,7 @@ def run(spec: dict) -> dict:
     kinds = spec["requests"]
     timings: dict[str, list[float]] = {kind["name"]: [] for kind in kinds}
     sizes: dict[str, list[int]] = {kind["name"]: [] for kind in kinds}
+    cpu_times: dict[str, list[float]] = {kind["name"]: [] for kind in kinds}
 
     def one(kind: dict, index: int, record: bool) -> None:
         client = sessions[kind.get("session")]
@@ -116,6 +117,9 @@ def run(spec: dict) -> dict:
         if record:
             timings[kind["name"]].append(elapsed)
             sizes[kind["name"]].append(len(raw))
+            cpu = response.getheader("X-Bench-Cpu-Ms")
+            if cpu is not None:
+                cpu_times[kind["name"]].append(float(cpu))
 
     for index in range(spec["warmup"]):
         for kind in kinds:
@@ -131,6 +135,8 @@ def run(spec: dict) -> dict:
     for kind in kinds:
         name = kind["name"]
         results[name] = {**summarise(timings[name]), "max_bytes": max(sizes[name], default=0)}
+        if cpu_times[name]:
+            results[name]["cpu_p95_ms"] = summarise(cpu_times[name])["p95_ms"]
     return {"requests": results, "bytes": first_load_bytes(sessions[spec["bytes"]["session"]], spec["bytes"])}
 
 

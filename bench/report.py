@@ -64,25 +64,30 @@ def evaluate(registry, measured: dict, figures: dict, book: dict) -> dict:
     return result
 
 
+def cpu_column(row: dict) -> str:
+    """The server's own CPU time (see bench/wsgi.py): what the request costs without the crowd."""
+    return f"{row['cpu_p95_ms']:>{16 - len(row['verdict'])}.2f}" if "cpu_p95_ms" in row else ""
+
+
 def table(registry, result: dict) -> str:
     clients = result["book"]["clients"]
     lines = [f"book: {clients} clients on {result['book'].get('database', 'sqlite')}",
              f"{'request':<46}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p95/floor':>11}  "
-             f"{'budget':<24}verdict"]
+             f"{'budget':<24}verdict  cpu p95 ms"]
     for item in registry.requests:
         row = result["requests"].get(item.name)
         if row is None:
             continue
         if item.name == "floor":
             lines.append(f"{item.label:<46}{row['samples']:>5}{row['p50_ms']:>9.2f}"
-                         f"{row['p95_ms']:>9.2f}{row['p99_ms']:>9.2f}{'1.0x':>11}  {'-':<24}-")
+                         f"{row['p95_ms']:>9.2f}{row['p99_ms']:>9.2f}{'1.0x':>11}  {'-':<24}-{cpu_column(row)}")
             continue
         ratio = f"{row['vs_floor_p95']:.1f}x" if row["vs_floor_p95"] is not None else "?"
         budget = " ".join(filter(None, (
             f"<= {row['budget_p95_ms']:g} ms" if row["budget_p95_ms"] is not None else "",
             f"<= {row['budget_vs_floor']:g}x" if row["budget_vs_floor"] is not None else ""))).replace(" <", ", <")
         lines.append(f"{item.label:<46}{row['samples']:>5}{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}"
-                     f"{row['p99_ms']:>9.2f}{ratio:>11}  {budget:<24}{row['verdict']}")
+                     f"{row['p99_ms']:>9.2f}{ratio:>11}  {budget:<24}{row['verdict']}{cpu_column(row)}")
     for item in registry.measures:
         row = result[item.name] if item.group is None else result.get(item.group, {}).get(item.name)
         if row is None:
