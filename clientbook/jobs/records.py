@@ -51,6 +51,12 @@ def active_job_types() -> list[JobType]:
     ))
 
 
+def stage_choices() -> list[tuple[int, str]]:
+    """(stage id, "Repair: Ready to collect") for every stage in use, kind by kind."""
+    return [(stage.id, f"{job_type.name}: {stage.name}") for job_type in active_job_types()
+            for stage in job_type.active_stages]
+
+
 def new_ticket(prefix: str) -> str:
     """A short ticket number nobody else has, e.g. 'R-7KQ3M'."""
     while True:

@@ -65,6 +65,7 @@ class ReminderRule(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     message_template: Mapped[MessageTemplate | None] = relationship()
+    job_stage = relationship("Stage")
 
     @property
     def category_list(self) -> list[str]:
@@ -79,7 +80,8 @@ class ReminderRule(db.Model):
         if self.trigger == "purchase":
             return f"{self.days} day{'s' if self.days != 1 else ''} after a purchase"
         if self.trigger == "job_stage":
-            return f"{self.days} day{'s' if self.days != 1 else ''} after a job enters a stage"
+            stage = f"“{self.job_stage.name}”" if self.job_stage else "a stage"
+            return f"{self.days} day{'s' if self.days != 1 else ''} after a job enters {stage}"
         return f"no purchase in {self.days} days"
 
 

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from clientbook.extensions import db
 from clientbook.models import MessageTemplate, Reminder, Shop
+from clientbook.jobs.messages import reminder_job_values
 from clientbook.placeholders import fill_placeholders, placeholder_values
 from clientbook.reminders.defaults import DEFAULT_TEMPLATES
 from clientbook.reminders.wording import occasion_label
@@ -21,7 +22,7 @@ def reminder_placeholder_values(reminder: Reminder) -> dict[str, str]:
     shop = db.session.scalar(sa.select(Shop).limit(1))
     values = placeholder_values(reminder.client, reminder.owner, shop, occasion_label(reminder))
     values["last_item"] = values["last_item"] or "purchase"
-    return values
+    return values | reminder_job_values(reminder)
 
 
 def draft_for_reminder(reminder: Reminder) -> tuple[str, str]:

@@ -13,6 +13,7 @@ TRIGGER_CHOICES = [
     ("date", "An important date"),
     ("purchase", "After a purchase"),
     ("lapsed", "No purchase for a while"),
+    ("job_stage", "A job enters a stage"),
 ]
 DATE_KIND_CHOICES = [(kind, kind.capitalize()) for kind in DATE_KINDS]
 _AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")
@@ -53,6 +54,7 @@ class RuleForm(FlaskForm):
     categories = StringField("Only these product categories (comma-separated, empty = any)",
                              validators=[Optional(), Length(max=400)])
     min_amount = StringField("Only purchases of at least (amount, empty = any)", validators=[Optional(), Length(max=20)])
+    job_stage_id = SelectField("Job stage", coerce=int)
     message_template_id = SelectField("Suggested message", coerce=int)
     enabled = BooleanField("Switched on", default=True)
     auto_send = BooleanField("Send the suggested message automatically on the due day", default=False)
@@ -62,6 +64,9 @@ class RuleForm(FlaskForm):
     def __init__(self, *args, templates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.message_template_id.choices = [(0, "No suggested message")] + [(t.id, t.name) for t in templates]
+        from clientbook.jobs.records import stage_choices
+
+        self.job_stage_id.choices = [(0, "—")] + stage_choices()
         self.min_amount_cents = None
 
     def validate_days(self, field):
@@ -71,6 +76,10 @@ class RuleForm(FlaskForm):
             raise ValidationError("A client counts as lapsed after at least 7 days.")
         if self.trigger.data == "date" and field.data > 180:
             raise ValidationError("Remind at most 180 days before a date.")
+
+    def validate_job_stage_id(self, field):
+        if self.trigger.data == "job_stage" and not field.data:
+            raise ValidationError("Pick the stage that starts the count.")
 
     def validate_auto_send(self, field):
         if field.data and not self.message_template_id.data:
@@ -87,6 +96,7 @@ class RuleForm(FlaskForm):
         rule.trigger = self.trigger.data
         rule.days = self.days.data
         rule.date_kind = self.date_kind.data if rule.trigger == "date" else None
+        rule.job_stage_id = self.job_stage_id.data or None if rule.trigger == "job_stage" else None
         is_purchase = rule.trigger == "purchase"
         rule.categories = ", ".join(
             c.strip() for c in (self.categories.data or "").split(",") if c.strip()

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from clientbook.extensions import db
+from clientbook.jobs.rules import job_stage_rule_select
 from clientbook.models import (
     Client, ImportantDate, Purchase, PurchaseItem, Reminder, ReminderRule, ReminderRunState, Shop, User, utcnow,
 )
@@ -23,7 +24,7 @@ from clientbook.reminders.defaults import ensure_default_rules, run_state
 
 CANDIDATE_COLUMNS = (
     "rule_id", "client_id", "occurrence", "kind", "reason", "due_date", "owner_id",
-    "important_date_id", "purchase_id", "state", "created_at",
+    "important_date_id", "purchase_id", "state", "created_at", "job_id",
 )
 
 _Assignee = aliased(User, name="assignee")
@@ -142,13 +143,16 @@ def _lapsed_rule_select(rule: ReminderRule, start: date, end: date, client_ids, 
     return _live_clients(select, client_ids)
 
 
-_SELECTS = {"date": _date_rule_select, "purchase": _purchase_rule_select, "lapsed": _lapsed_rule_select}
+_SELECTS = {"date": _date_rule_select, "purchase": _purchase_rule_select, "lapsed": _lapsed_rule_select,
+            "job_stage": job_stage_rule_select}
 
 
 def candidate_select(rule: ReminderRule, start: date, end: date, client_ids=None) -> sa.Select:
     """Every reminder `rule` calls for with a due day in [start, end], as CANDIDATE_COLUMNS."""
     select = _SELECTS[rule.trigger](rule, start, end, client_ids, utcnow())
-    labelled = [column.label(name) for column, name in zip(select.selected_columns, CANDIDATE_COLUMNS)]
+    columns = list(select.selected_columns)
+    columns += [sa.null()] * (len(CANDIDATE_COLUMNS) - len(columns))  # only job rules fill job_id
+    labelled = [column.label(name) for column, name in zip(columns, CANDIDATE_COLUMNS)]
     return select.with_only_columns(*labelled, maintain_column_froms=True)
 
 

@@ -19,7 +19,7 @@ from clientbook.reminders.rules import LOOKAHEAD_DAYS
 from clientbook.reminders.views import bp
 from clientbook.web import render
 
-TRIGGER_ORDER = {"date": 0, "purchase": 1, "lapsed": 2}
+TRIGGER_ORDER = {"date": 0, "purchase": 1, "lapsed": 2, "job_stage": 3}
 KIND_ORDER = {"birthday": 0, "anniversary": 1, "custom": 2}
 
 
@@ -42,6 +42,7 @@ def _page(form: RuleForm, status: int = 200):
         date_rules=[r for r in rules if r.trigger == "date"],
         purchase_rules=[r for r in rules if r.trigger == "purchase"],
         lapsed_rules=[r for r in rules if r.trigger == "lapsed"],
+        job_rules=[r for r in rules if r.trigger == "job_stage"],
         mail_ready=mail_configured(), link_base=link_base(), state=run_state(),
         has_server_url=bool(current_app.config.get("SERVER_URL")),
     )
@@ -90,6 +91,7 @@ def edit_rule(rule_id: int):
         form.message_template_id.data = rule.message_template_id or 0
         form.min_amount.data = f"{rule.min_amount_cents / 100:.2f}" if rule.min_amount_cents is not None else ""
         form.date_kind.data = rule.date_kind or "birthday"
+        form.job_stage_id.data = rule.job_stage_id or 0
         form.auto_send_channel.data = rule.auto_send_channel or ""
     if form.validate_on_submit():
         form.apply_to(rule)
