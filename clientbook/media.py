@@ -46,7 +46,8 @@ class StoredPhoto:
 
 
 def media_root() -> Path:
-    return Path(current_app.instance_path) / "media"
+    """instance/media/ (MEDIA_DIR overrides it, e.g. for tests)."""
+    return Path(current_app.config.get("MEDIA_DIR") or Path(current_app.instance_path) / "media")
 
 
 def photo_path(sha256: str, thumbnail: bool = False) -> Path:

@@ -109,6 +109,7 @@ def app(tmp_path, postgres_url):
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "clientbook.test",
+        "MEDIA_DIR": str(tmp_path / "media"),
     })
     with app.app_context():
         if postgres_url:
