@@ -40,7 +40,8 @@ POSTGRES_TESTS := tests/test_migrations.py tests/test_reminder_generation.py tes
 	tests/test_import_clients.py tests/test_import_purchases.py tests/test_export.py \
 	tests/test_outbox.py tests/test_campaign.py tests/test_auto_send.py \
 	tests/test_conversations.py tests/test_appointments.py tests/test_calendar_feed.py \
-	tests/test_jobs.py tests/test_bench_smoke.py tests/test_channel_credentials.py
+	tests/test_jobs.py tests/test_bench_smoke.py tests/test_channel_credentials.py \
+	tests/test_imap.py
 
 # The queue's tests, run again with the queue on a throwaway redis-server (CLIENTBOOK_HUEY_URL=redis://...),
 # with the tests marked `redis`: two web servers and two consumers sharing PostgreSQL and Redis.
@@ -54,6 +55,7 @@ services:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "Installing Debian packages for the tests:$$missing"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \

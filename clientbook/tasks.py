@@ -91,6 +91,7 @@ def load_task_modules() -> None:
     import clientbook.messaging.tasks  # noqa: F401
     import clientbook.reminders.tasks  # noqa: F401
     import clientbook.appointments.tasks  # noqa: F401
+    import clientbook.conversations.tasks  # noqa: F401
     import clientbook.backups.tasks  # noqa: F401
 
 
