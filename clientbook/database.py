@@ -38,12 +38,16 @@ def sqlite_warning(version: str = sqlite3.sqlite_version) -> str | None:
             "move to PostgreSQL (see README, 'Growing beyond one machine').")
 
 
+_warned: list[bool] = []
+
+
 def configure_sqlite(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     warning = sqlite_warning()
-    if warning:
+    if warning and not _warned:
         log.warning(warning)
+        _warned.append(True)  # once per process, not per app
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
