@@ -29,4 +29,9 @@ def init_app(app: Flask) -> None:
                 g.today_extras = build(current_user)
             return g.today_extras
 
-        return {"today_extras": today_extras}
+        def digest_extras(user, day):
+            from clientbook.appointments.today import digest_extras as build
+
+            return build(user, day)
+
+        return {"today_extras": today_extras, "digest_extras": digest_extras}

@@ -42,3 +42,13 @@ def today_extras(user: User, now=None) -> dict:
         "replies_waiting": waiting, "replies_waiting_total": waiting_total, "zone": zone,
         "to_local": booking.to_local,
     }
+
+
+def digest_extras(user: User, day, now=None) -> dict:
+    """The morning email: the day's appointments and every reply still unread after N minutes."""
+    now = now or utcnow()
+    zone = booking.shop_zone()
+    start, end = booking.day_range(day, 1, zone)
+    waiting, waiting_total = replies_waiting(user, now, during_opening_hours=False)
+    return {"appointments": booking.between(start, end, user.id), "replies_waiting": waiting,
+            "replies_waiting_total": waiting_total, "zone": zone, "to_local": booking.to_local}

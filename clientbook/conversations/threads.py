@@ -15,13 +15,15 @@ from clientbook.messaging import consent
 from clientbook.models import Client, Message, Thread, User, utcnow
 
 PREVIEW_LENGTH = 160
+# A new thread's "last message" time until its first message is noted (then it moves forward).
+NO_MESSAGE_YET = datetime(1970, 1, 1)
 
 
 def _get_or_create(key: str, **values) -> Thread:
     thread = db.session.scalar(sa.select(Thread).where(Thread.key == key))
     if thread is not None:
         return thread
-    thread = Thread(key=key, **values)
+    thread = Thread(key=key, last_message_at=NO_MESSAGE_YET, **values)
     try:
         with db.session.begin_nested():
             db.session.add(thread)
@@ -53,7 +55,7 @@ def pick_client(clients: list[Client]) -> Client | None:
 def note_message(thread: Thread, message: Message, *, needs_answer: bool) -> None:
     """Bring the thread's summary up to date with a message just written to it."""
     at = message.sent_at or message.created_at or utcnow()
-    if at >= (thread.last_message_at or datetime.min):
+    if at >= thread.last_message_at:
         thread.last_message_at = at
         thread.last_direction = message.direction
         thread.last_preview = " ".join((message.subject or message.body or "").split())[:PREVIEW_LENGTH]
