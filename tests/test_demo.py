@@ -70,3 +70,20 @@ def test_seed_demo_endpoint_is_owner_only(client, auth, app):
     assert b"already has clients" in again.data
     with app.app_context():
         assert count(Client) == 60
+
+
+def test_demo_has_conversations_and_appointments(app, shop, runner):
+    from datetime import timedelta
+
+    from clientbook.appointments.booking import local_today, shop_zone, to_local
+    from clientbook.models import Appointment, Message, Thread
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        assert count(Thread, Thread.state == "unread") >= 3
+        assert count(Thread, Thread.state == "done") >= 3
+        assert count(Thread, Thread.client_id.is_(None)) == 2  # replies from unknown numbers
+        assert count(Message, Message.direction == "in") >= 10
+        today = local_today(shop_zone())
+        days = {to_local(a.starts_at, shop_zone()).date() for a in db.session.scalars(sa.select(Appointment))}
+        assert len(days) >= 5 and all(today <= d < today + timedelta(days=14) for d in days)

@@ -19,6 +19,7 @@ from flask import current_app
 
 from clientbook.contacts import fold
 from clientbook.extensions import db
+from clientbook.conversations.demo import seed_demo_conversations
 from clientbook.jobs.demo import seed_demo_jobs
 from clientbook.models import (
     Client, ClientTag, ImportantDate, Note, Preference, PreferenceKey, Purchase, PurchaseItem, Role, Shop, User,
@@ -222,6 +223,7 @@ def seed_demo(force: bool = False, seed: int = 1729) -> DemoSummary:
 
     db.session.flush()
     seed_demo_jobs(clients, associates, today)
+    seed_demo_conversations(clients, associates, today)
     refresh_search_tokens([c.id for c in clients])
     ids = [c.id for c in clients]
     client_changed.send(current_app._get_current_object(), client_ids=ids)
