@@ -7,8 +7,9 @@ from tests.test_clients_support import HX, allow_associates_everything, make_cli
 
 @pytest.fixture
 def ada_client(app, shop):
-    """A client assigned to the associate Ada."""
+    """A client assigned to the associate Ada, in a strict shop (associates open only their own clients)."""
     with app.app_context():
+        allow_associates_everything(False)
         return make_client("Éloïse", "Marchand", email="eloise@example.com", phone="+33612345678",
                            assigned_to_id=shop["associate"])
 
@@ -19,21 +20,21 @@ ROUTES = [
     ("GET", "/clients?q=elo", True, None, dict(owner=200, manager=200, associate=200, associate2=200)),
     ("GET", "/clients/search?q=elo", True, None, dict(owner=200, manager=200, associate=200, associate2=200)),
     ("GET", "/clients/new", False, None, dict(owner=200, manager=200, associate=200, associate2=200)),
-    ("GET", "/clients/{id}", False, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/contact/edit", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/contact/edit", False, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/sections/contact", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/preferences/edit", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/consent/edit", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/tags/edit", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/dates/new", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/wishlist/new", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/purchases/new", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("GET", "/clients/{id}/purchases/item-row?index=3", True, None, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("POST", "/clients/{id}/notes", True, {"note-body": "Likes pearls"}, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("POST", "/clients/{id}/notes", False, {"note-body": "Likes pearls"}, dict(owner=303, manager=303, associate=303, associate2=403)),
-    ("POST", "/clients/{id}/tags", True, {"tags-tags": "vip"}, dict(owner=200, manager=200, associate=200, associate2=403)),
-    ("POST", "/clients/{id}/wishlist", True, {"wish-description": "Pearl studs"}, dict(owner=200, manager=200, associate=200, associate2=403)),
+    ("GET", "/clients/{id}", False, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/contact/edit", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/contact/edit", False, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/sections/contact", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/preferences/edit", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/consent/edit", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/tags/edit", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/dates/new", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/wishlist/new", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/purchases/new", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("GET", "/clients/{id}/purchases/item-row?index=3", True, None, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("POST", "/clients/{id}/notes", True, {"note-body": "Likes pearls"}, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("POST", "/clients/{id}/notes", False, {"note-body": "Likes pearls"}, dict(owner=303, manager=303, associate=303, associate2=404)),
+    ("POST", "/clients/{id}/tags", True, {"tags-tags": "vip"}, dict(owner=200, manager=200, associate=200, associate2=404)),
+    ("POST", "/clients/{id}/wishlist", True, {"wish-description": "Pearl studs"}, dict(owner=200, manager=200, associate=200, associate2=404)),
     ("GET", "/clients/{id}/assignment/edit", True, None, dict(owner=200, manager=200, associate=403, associate2=403)),
     ("POST", "/clients/{id}/assignment", True, {"assign-assigned_to_id": ""}, dict(owner=200, manager=200, associate=403, associate2=403)),
     ("GET", "/clients/{id}/merge", False, None, dict(owner=200, manager=200, associate=403, associate2=403)),

@@ -9,7 +9,7 @@ from clientbook.models import (
     Client, ClientSearchToken, ImportantDate, Note, Preference, PreferenceKey, Purchase, PurchaseItem, WishlistItem,
 )
 from clientbook.signals import client_changed, clients_merged, purchase_recorded
-from tests.test_clients_support import HX, make_client
+from tests.test_clients_support import allow_associates_everything, HX, make_client
 
 
 @pytest.fixture
@@ -335,19 +335,21 @@ def test_manager_assigns_ticked_clients(client, auth, app, shop):
         assert [owners[i] for i in ids] == [shop["associate"], None, shop["associate"]]
 
 
-def test_associate_default_list_is_their_own_clients(client, auth, app, shop):
+def test_associate_finds_the_whole_store_book_by_default(client, auth, app, shop):
     with app.app_context():
         make_client("Mine", "Client", assigned_to_id=shop["associate"])
         make_client("Theirs", "Client", assigned_to_id=shop["associate2"])
     auth.login("associate")
-    page = client.get("/clients").data
-    assert b"Mine Client" in page and b"Theirs Client" not in page
-    # Even asking for everyone shows only their own unless the shop allows more.
-    assert b"Theirs Client" not in client.get("/clients?scope=all").data
-    auth.logout()
-    auth.login("manager")
-    page = client.get("/clients").data
-    assert b"Mine Client" in page and b"Theirs Client" in page
+    page = client.get("/clients").get_data(as_text=True)
+    assert "Mine Client" in page and "Theirs Client" in page
+    assert "Store book" in page and "My clients" in page
+    assert "Bea Associate" in page  # who looks after each client
+    assert "Theirs Client" not in client.get("/clients?scope=mine").get_data(as_text=True)
+    with app.app_context():
+        allow_associates_everything(False)
+    # A strict shop: the list is their own clients, even when asking for everyone.
+    assert "Theirs Client" not in client.get("/clients").get_data(as_text=True)
+    assert "Theirs Client" not in client.get("/clients?scope=all").get_data(as_text=True)
 
 
 def test_long_histories_show_the_newest_page_with_a_link_to_the_rest(app):

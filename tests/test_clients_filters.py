@@ -9,7 +9,7 @@ from clientbook.clients.views import PER_PAGE
 from clientbook.clients.filters import ClientFilter, filtered_clients_query, shop_today
 from clientbook.extensions import db
 from clientbook.models import ImportantDate, Preference, PreferenceKey, Purchase, Shop, User
-from tests.test_clients_support import HX, make_client
+from tests.test_clients_support import HX, allow_associates_everything, make_client
 
 
 @pytest.fixture
@@ -68,13 +68,18 @@ def test_filters(app, shop, book, args, expected):
     assert names(app, shop, args) == expected
 
 
-@pytest.mark.parametrize("who,args,expected", [
-    ("associate", {}, {"Ada", "Birthday"}),
-    ("associate", {"scope": "all"}, {"Ada", "Birthday"}),
-    ("associate2", {}, {"Gold"}),
-    ("manager", {"assigned_to": "ASSOCIATE"}, {"Ada", "Birthday"}),
+@pytest.mark.parametrize("strict,who,args,expected", [
+    (False, "associate", {}, {"Ada", "Birthday", "Gold", "Lapsed"}),
+    (False, "associate", {"scope": "mine"}, {"Ada", "Birthday"}),
+    (True, "associate", {}, {"Ada", "Birthday", "Lapsed"}),  # strict: their own and the unassigned
+    (True, "associate", {"scope": "all"}, {"Ada", "Birthday", "Lapsed"}),
+    (True, "associate2", {}, {"Gold", "Lapsed"}),
+    (True, "manager", {"assigned_to": "ASSOCIATE"}, {"Ada", "Birthday"}),
 ])
-def test_filter_visibility(app, shop, book, who, args, expected):
+def test_filter_visibility(app, shop, book, strict, who, args, expected):
+    if strict:
+        with app.app_context():
+            allow_associates_everything(False)
     args = {k: (str(shop["associate"]) if v == "ASSOCIATE" else v) for k, v in args.items()}
     assert names(app, shop, args, who) == expected
 

@@ -12,7 +12,7 @@ from clientbook.messaging.consent import consent_problem
 from clientbook.messaging.handoff import mailto_link, sms_link, whatsapp_link
 from clientbook.messaging.quiet_hours import next_allowed_time, zone_for
 from clientbook.messaging.sms_length import sms_length
-from clientbook.models import Message, MessageTemplate, Purchase, User, utcnow
+from clientbook.models import Message, MessageTemplate, Purchase, Shop, User, utcnow
 from tests.test_messaging_support import enable_channels, make_client, make_template
 
 
@@ -203,12 +203,13 @@ def test_handoff_refused_without_consent(app, client, auth, shop):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
 
 
-def test_associate_cannot_message_someone_elses_client(app, client, auth, shop):
+def test_associate_cannot_message_someone_elses_client_in_a_strict_shop(app, client, auth, shop):
     with app.app_context():
+        db.session.query(Shop).one().associates_see_all_clients = False
         camille_id = make_client(assigned_to_id=shop["associate2"]).id
     auth.login("associate")
-    assert client.get(f"/clients/{camille_id}/message").status_code == 403
-    assert client.post(f"/clients/{camille_id}/handoff/handoff_sms").status_code == 403
+    assert client.get(f"/clients/{camille_id}/message").status_code == 404
+    assert client.post(f"/clients/{camille_id}/handoff/handoff_sms").status_code == 404
 
 
 def test_compose_page_shows_channels_and_draft(app, client, auth, shop):

@@ -139,15 +139,18 @@ def test_query_parsing():
 
 def test_list_search_respects_visibility(client, auth, app, book):
     auth.login("associate")
-    assert b"Marchand" in client.get("/clients?q=elo", headers=HX).data
-    assert b"Dupont" not in client.get("/clients?q=dupont", headers=HX).data
-    assert b"Dupont" not in client.get("/clients/search?q=dupont", headers=HX).data
-    with app.app_context():
-        allow_associates_everything()
+    # The store book (the default): an associate finds everyone, and sees who looks after them.
     assert b"Dupont" in client.get("/clients/search?q=dupont", headers=HX).data
-    assert b"Dupont" in client.get("/clients?q=dupont&scope=all", headers=HX).data
-    # An associate's default list stays "my clients" even then.
-    assert b"Dupont" not in client.get("/clients?q=dupont", headers=HX).data
+    assert b"Dupont" in client.get("/clients?q=dupont", headers=HX).data
+    assert b"Dupont" not in client.get("/clients?q=dupont&scope=mine", headers=HX).data
+    with app.app_context():
+        allow_associates_everything(False)
+    assert b"Marchand" in client.get("/clients?q=elo", headers=HX).data
+    for url in ("/clients?q=dupont", "/clients/search?q=dupont"):
+        page = client.get(url, headers=HX).get_data(as_text=True)
+        # Strict: the client exists and who to ask, but no card link and no contact details.
+        assert "Dupont" in page and "Bea Associate" in page and "No client matches" not in page
+        assert f"/clients/{book['anna']}" not in page and "anna@dupont.fr" not in page
 
 
 def test_quick_search_dropdown_is_small_and_links_to_cards(client, auth, app, shop):
@@ -198,3 +201,14 @@ def test_search_uses_few_queries(app, book):
         finally:
             event.remove(db.engine, "before_cursor_execute", count_statement)
     assert len(statements) <= 5
+
+
+def test_a_word_with_letters_never_matches_a_phone_number(app, shop):
+    with app.app_context():
+        abe = make_client("Kenji", "Abe", phone="+33611112222")  # phone tokens start "p:" and "r:"
+        rossi = make_client("Kenji", "Rossi", phone="+33633334444")
+        paul = make_client("Paul", "Petit", phone="+33655556666")
+    assert found(app, "kenji r") == [rossi]
+    assert found(app, "kenji p") == []
+    assert found(app, "p") == [paul]
+    assert found(app, "4444") == [rossi]

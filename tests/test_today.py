@@ -207,7 +207,15 @@ def test_follow_up_from_the_card(client, auth, book, app, shop):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Reminder).where(Reminder.kind == "manual")) == 7
 
 
+def _strict_shop(app):
+    from clientbook.models import Shop
+    with app.app_context():
+        db.session.query(Shop).one().associates_see_all_clients = False
+        db.session.commit()
+
+
 def test_follow_up_for_an_invisible_client_is_refused(client, auth, book, app):
+    _strict_shop(app)
     auth.login("associate")
     response = client.post(f"/reminders/client/{book['bea_client']}", data={
         "reason": "Peek", "due_date": book["today_date"].isoformat(), "owner_id": "0"})
@@ -245,7 +253,8 @@ def test_row_links_and_forms_point_at_that_reminder(client, auth, book):
     assert f'hx-get="/reminders/{rid}"' in body and ">Cancel<" in body
 
 
-def test_follow_up_form_opens_on_demand(client, auth, book):
+def test_follow_up_form_opens_on_demand(client, auth, book, app):
+    _strict_shop(app)
     auth.login("associate")
     section = client.get(f"/reminders/client/{book['ada_client']}", headers={"HX-Request": "true"})
     assert "Add a follow-up" in section.get_data(as_text=True)

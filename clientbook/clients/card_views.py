@@ -236,6 +236,22 @@ def save_assignment(client_id: int):
     return saved(client, "assignment")
 
 
+@bp.post("/<int:client_id>/claim")
+@login_required
+def claim(client_id: int):
+    """"Look after this client": anyone takes an unassigned (e.g. imported) client in one tap."""
+    client = editable_client(client_id)
+    if client.assigned_to_id not in (None, current_user.id):
+        if wants_partial():
+            return card_response(client, "assignment", status=409)
+        flash(f"{client.assigned_to.name} already looks after {client.full_name}.", "error")
+        return redirect(url_for("clients.card", client_id=client.id), 303)
+    assign([client.id], current_user.id)
+    db.session.commit()
+    db.session.refresh(client)
+    return saved(client, "assignment")
+
+
 @bp.post("/<int:client_id>/archive")
 @manager_required
 def archive(client_id: int):

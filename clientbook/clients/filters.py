@@ -23,7 +23,7 @@ SCOPES = ("mine", "all")
 @dataclass
 class ClientFilter:
     q: str = ""
-    scope: str = "all"  # "mine": assigned to the signed-in user
+    scope: str = "all"  # "all": the store book (what the user may open); "mine": assigned to the signed-in user
     assigned_to_id: int | None = None
     tag: str = ""
     preference_key_id: int | None = None
@@ -39,7 +39,7 @@ class ClientFilter:
     @classmethod
     def from_args(cls, args: MultiDict, user: User, shop: Shop | None) -> ClientFilter:
         """Read a query string; anything malformed is ignored rather than failing the page."""
-        default_scope = "all" if user.is_manager else "mine"
+        default_scope = "all"  # the store book: every client this user may open
         scope = args.get("scope", default_scope)
         birthday = args.get("birthday_month", "")
         if birthday == "this":
@@ -65,9 +65,9 @@ class ClientFilter:
         )
 
     def is_default_for(self, user: User) -> bool:
-        """True when nothing beyond the default scope is chosen."""
-        default = ClientFilter(scope="all" if user.is_manager else "mine")
-        return all(getattr(self, f.name) == getattr(default, f.name) for f in fields(self) if f.name != "q")
+        """True when no filter is chosen (the My clients / Store book toggle and the search aside)."""
+        default = ClientFilter()
+        return all(getattr(self, f.name) == getattr(default, f.name) for f in fields(self) if f.name not in ("q", "scope"))
 
 
 def shop_today(shop: Shop | None) -> date:
@@ -96,7 +96,7 @@ def filter_conditions(f: ClientFilter, user: User, shop: Shop | None, *, with_se
         conditions.append(Client.archived_at.is_not(None))
     elif not f.include_archived:
         conditions.append(Client.archived_at.is_(None))
-    if f.scope == "mine" or (not sees_whole_book(user, shop)):
+    if f.scope == "mine":
         conditions.append(Client.assigned_to_id == user.id)
     if f.assigned_to_id is not None:
         conditions.append(Client.assigned_to_id == f.assigned_to_id)

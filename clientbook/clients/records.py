@@ -14,8 +14,10 @@ from flask import current_app
 from clientbook.contacts import normalize_email, normalize_phone
 from clientbook.extensions import db
 from clientbook.models import (
-    Client, ClientTag, ImportantDate, Note, Preference, Purchase, PurchaseItem, Shop, User, WishlistItem, utcnow,
+    Client, ClientTag, ImportantDate, Note, Preference, Purchase, PurchaseItem, Reminder, Shop, User, WishlistItem,
+    utcnow,
 )
+from clientbook.models.reminders import OPEN_STATES
 from clientbook.search_index import refresh_search_tokens
 from clientbook.signals import client_changed, purchase_recorded
 
@@ -98,7 +100,9 @@ def assign(client_ids: list[int], user_id: int | None) -> int:
         changed.extend(db.session.scalars(
             sa.select(Client.id).where(Client.id.in_(batch), Client.assigned_to_id.is_distinct_from(user_id))))
     for start in range(0, len(changed), IDS_PER_STATEMENT):
-        db.session.execute(sa.update(Client).where(Client.id.in_(changed[start:start + IDS_PER_STATEMENT]))
+        batch = changed[start:start + IDS_PER_STATEMENT]
+        _hand_over_open_reminders(Client.id.in_(batch), user_id)
+        db.session.execute(sa.update(Client).where(Client.id.in_(batch))
                            .values(assigned_to_id=user_id, updated_at=utcnow())
                            .execution_options(synchronize_session="fetch"))
     if changed:
@@ -112,11 +116,28 @@ def reassign_all(from_user_id: int, to_user_id: int | None) -> int:
     changed = list(db.session.scalars(sa.select(Client.id).where(mine).order_by(Client.id)))
     if not changed or from_user_id == to_user_id:
         return 0
+    _hand_over_open_reminders(mine, to_user_id)
     db.session.execute(sa.update(Client).where(mine).values(assigned_to_id=to_user_id, updated_at=utcnow())
                        .execution_options(synchronize_session=False))
     db.session.expire_all()
     client_changed.send(_app(), client_ids=changed)
     return len(changed)
+
+
+def _hand_over_open_reminders(clients: sa.ColumnElement[bool], user_id: int | None) -> None:
+    """Open reminders (follow-ups included) held by a client's previous associate go to the new one.
+
+    Otherwise the old associate keeps the client's name, reason and last purchase on their Today.
+    Runs before the clients change hands: the previous associate is read from the client row.
+    """
+    previous = sa.select(Client.assigned_to_id).where(Client.id == Reminder.client_id).scalar_subquery()
+    db.session.execute(
+        sa.update(Reminder)
+        .where(Reminder.client_id.in_(sa.select(Client.id).where(clients)), Reminder.state.in_(OPEN_STATES),
+               Reminder.owner_id == previous)
+        .values(owner_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def add_date(client: Client, *, kind: str, month: int, day: int, year: int | None = None, label: str = "",

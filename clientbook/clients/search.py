@@ -57,6 +57,7 @@ class ClientRow:
     phone: str | None
     phone_valid: bool
     archived_at: object
+    assigned_to_id: int | None
     assigned_to_name: str | None
     tags: list[str] = field(default_factory=list)
 
@@ -71,7 +72,7 @@ class ClientRow:
 
 
 ROW_COLUMNS = (Client.id, Client.first_name, Client.last_name, Client.email, Client.phone, Client.phone_valid,
-               Client.archived_at, User.name.label("assigned_to_name"))
+               Client.archived_at, Client.assigned_to_id, User.name.label("assigned_to_name"))
 
 
 def select_rows() -> sa.Select:
@@ -141,8 +142,19 @@ def _phone_term(number: str, country: str | None) -> SearchTerm:
     return SearchTerm(prefixes=sorted(prefixes))
 
 
+# Phone tokens start "p:" and "r:": the typed words "p" and "r" would otherwise match every phone.
+_PHONE_TOKEN_HEADS = ("p", "r")
+
+
+def _prefix_match(column, prefix: str) -> sa.ColumnElement[bool]:
+    condition = sa.and_(column >= prefix, column < next_prefix(prefix))
+    if prefix in _PHONE_TOKEN_HEADS:  # a word with letters never matches a phone number
+        condition = sa.and_(condition, sa.or_(column < prefix + ":", column >= prefix + ";"))
+    return condition
+
+
 def _token_match(column, prefixes: list[str]) -> sa.ColumnElement[bool]:
-    return sa.or_(*(sa.and_(column >= p, column < next_prefix(p)) for p in prefixes))
+    return sa.or_(*(_prefix_match(column, p) for p in prefixes))
 
 
 def _ids_with_token(condition: sa.ColumnElement[bool]) -> sa.Select:

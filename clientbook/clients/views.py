@@ -12,7 +12,7 @@ from clientbook.clients.filters import ClientFilter, filter_conditions
 from clientbook.clients.forms import CONSENT_SOURCES, BulkReassignForm, NewClientForm, split_tags
 from clientbook.clients.queries import active_preference_keys, all_tags, staff_members
 from clientbook.clients.records import assign, reassign_all, set_consent, set_contact, set_tags
-from clientbook.clients.search import SearchPage, rows_with_tags, search_clients, select_rows
+from clientbook.clients.search import ClientRow, SearchPage, rows_with_tags, search_clients, select_rows
 from clientbook.extensions import db
 from clientbook.models import Client, User
 from clientbook.web import render, wants_partial
@@ -26,6 +26,21 @@ def _page_number() -> int:
         return max(int(request.args.get("page", 1)), 1)
     except ValueError:
         return 1
+
+
+def looked_after_elsewhere(q: str, limit: int = 5) -> list[ClientRow]:
+    """In a strict shop, the matches an associate may not open: name and who to ask, nothing more.
+
+    So a walk-in looked after by a colleague is never "no match" (and never re-added as new).
+    """
+    shop = current_shop()
+    if not q.strip() or sees_whole_book(current_user, shop):
+        return []
+    where = [Client.archived_at.is_(None), Client.assigned_to_id.is_not(None), Client.assigned_to_id != current_user.id]
+    rows = search_clients(q, country=shop.country, where=where, per_page=limit).clients
+    return [ClientRow(id=r.id, first_name=r.first_name, last_name=r.last_name, email=None, phone=None,
+                      phone_valid=False, archived_at=None, assigned_to_id=r.assigned_to_id,
+                      assigned_to_name=r.assigned_to_name) for r in rows]
 
 
 def list_page(f: ClientFilter, page: int, per_page: int = PER_PAGE) -> SearchPage:
@@ -49,7 +64,8 @@ def index():
     results = list_page(f, _page_number())
     target = request.headers.get("HX-Target", "")
     block = "more" if target.startswith("load-more") else "results"
-    context = dict(filter=f, results=results, args=request.args, whole_book=sees_whole_book(current_user, shop))
+    context = dict(filter=f, results=results, args=request.args, whole_book=sees_whole_book(current_user, shop),
+                   elsewhere=looked_after_elsewhere(f.q) if block == "results" else [])
     if block == "results" and not wants_partial():
         context.update(tags=all_tags(), preference_keys=active_preference_keys(), staff=staff_members(),
                        bulk_form=BulkReassignForm(formdata=None))
@@ -68,7 +84,7 @@ def quick_search():
         f = ClientFilter(q=q, scope="all")
         conditions = filter_conditions(f, current_user, current_shop(), with_search=False)
         results = search_clients(q, country=current_shop().country, where=conditions, per_page=DROPDOWN_SIZE)
-    return render("clients/_dropdown.html", q=q, results=results)
+    return render("clients/_dropdown.html", q=q, results=results, elsewhere=looked_after_elsewhere(q, 3))
 
 
 @bp.route("/new", methods=["GET", "POST"])

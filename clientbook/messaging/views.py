@@ -16,6 +16,7 @@ from clientbook.messaging.settings import CHANNEL_LABELS, enabled_channels
 from clientbook.messaging.sms_length import sms_length
 from clientbook.clients.access import get_client_or_404
 from clientbook.models import HANDOFF_CHANNELS, Client, Message, MessageTemplate, Reminder, utcnow
+from clientbook.reminders.actions import may_act_on
 from clientbook.reminders.drafts import draft_for_reminder
 from clientbook.reminders.wording import occasion_label
 from clientbook.web import hx_redirect, render
@@ -42,10 +43,14 @@ def pick_channel(client: Client, options: list[dict], wanted: str | None) -> str
     return usable[0] if usable else (options[0]["channel"] if options else None)
 
 
-def _reminder(reminder_id: str | None):
-    if not reminder_id or not str(reminder_id).isdigit():
+def _reminder(client: Client, reminder_id: str | None) -> Reminder | None:
+    """The reminder being worked on: it must be this client's and one the user may act on (else 404)."""
+    if not reminder_id:
         return None
-    return db.session.get(Reminder, int(reminder_id))
+    reminder = db.session.get(Reminder, int(reminder_id)) if str(reminder_id).isdigit() and len(str(reminder_id)) < 16 else None
+    if reminder is None or reminder.client_id != client.id or not may_act_on(current_user, reminder):
+        abort(404)
+    return reminder
 
 
 def initial_draft(client: Client, channel: str, template: MessageTemplate | None, reminder) -> tuple[str, str]:
@@ -92,7 +97,7 @@ def _compose_context(client: Client, channel: str | None, template_id: str | Non
 def compose(client_id: int):
     client = get_client_or_404(client_id)
     context = _compose_context(client, request.args.get("channel"), request.args.get("template_id"),
-                               _reminder(request.args.get("reminder_id")))
+                               _reminder(client, request.args.get("reminder_id")))
     return render("messaging/compose.html", "draft", **context)
 
 
@@ -109,6 +114,8 @@ def message_errors(client: Client, channel: str, subject: str, body: str) -> dic
         errors["body"] = "That is too long for one message (5000 characters at most)."
     if channel == "email" and not subject:
         errors["subject"] = "An email needs a subject."
+    elif "\r" in subject or "\n" in subject:
+        errors["subject"] = "A subject is one line: remove the line break."
     return errors
 
 
@@ -118,7 +125,7 @@ def send(client_id: int):
     client = get_client_or_404(client_id)
     form = request.form
     channel = form.get("channel", "")
-    reminder = _reminder(form.get("reminder_id"))
+    reminder = _reminder(client, form.get("reminder_id"))
     subject, body = form.get("subject", "").strip(), form.get("body", "").strip()
     token = form.get("token") or uuid.uuid4().hex
     errors = message_errors(client, channel, subject, body)

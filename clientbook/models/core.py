@@ -37,7 +37,8 @@ class Shop(db.Model):
     opening_time: Mapped[time] = mapped_column(sa.Time, default=time(10, 0))
     quiet_hours_start: Mapped[time] = mapped_column(sa.Time, default=time(8, 0))
     quiet_hours_end: Mapped[time] = mapped_column(sa.Time, default=time(21, 0))
-    associates_see_all_clients: Mapped[bool] = mapped_column(default=False)
+    # The store book: associates find and open every client unless the shop chooses to be strict.
+    associates_see_all_clients: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     attribution_days: Mapped[int] = mapped_column(default=7)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

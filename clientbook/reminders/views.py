@@ -8,7 +8,7 @@ from flask import Blueprint, abort, g, make_response, redirect, render_template,
 from flask_login import current_user, login_required
 
 from clientbook.auth import current_shop
-from clientbook.clients.access import get_client_or_404
+from clientbook.clients.access import can_open_client, get_client_or_404
 from clientbook.extensions import db
 from clientbook.jobs.queries import today_jobs
 from clientbook.models import Client, Reminder, User
@@ -91,7 +91,8 @@ def _safe_next(default: str) -> str:
 def _reminder_for_action(reminder_id: int) -> Reminder:
     reminder = db.session.get(Reminder, reminder_id)
     # Someone else's reminder is "not found": its existence is none of the caller's business.
-    if reminder is None or not actions.may_act_on(current_user, reminder):
+    if (reminder is None or not actions.may_act_on(current_user, reminder)
+            or not can_open_client(current_user, reminder.client, current_shop())):
         abort(404)
     return reminder
 
