@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from clientbook.conversations import threads
 from clientbook.extensions import db
-from clientbook.models import Client, Message, Role, Thread, User
+from clientbook.models import Client, Message, Role, Shop, Thread, User
 from tests.test_messaging_support import PUBLIC, fake, make_client  # noqa: F401  (fake: a fixture)
 from tests.test_twilio import sms_shop  # noqa: F401  (a fixture)
 
@@ -233,9 +233,11 @@ def test_attach_an_unknown_number_to_an_existing_client(app, client, auth, three
 
 def test_associate_cannot_attach_to_someone_elses_client(app, client, auth, three_threads):
     with app.app_context():
+        db.session.query(Shop).one().associates_see_all_clients = False  # a strict shop
+        db.session.commit()
         berthe = db.session.scalar(sa.select(Client.id).where(Client.first_name == "Berthe"))
     auth.login("associate")
-    assert client.post(f"/inbox/{three_threads['unknown']}/attach", data={"client_id": berthe}).status_code == 403
+    assert client.post(f"/inbox/{three_threads['unknown']}/attach", data={"client_id": berthe}).status_code in (403, 404)
 
 
 def test_bad_input_is_4xx(client, auth, three_threads):

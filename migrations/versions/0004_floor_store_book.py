@@ -1,13 +1,13 @@
 """The store book is the default: a new shop lets associates find and open every client.
 
-Revision ID: 0002_floor
-Revises: 0001
+Revision ID: 0004_floor
+Revises: 0003_ops
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0002_floor"
-down_revision = "0001"
+revision = "0004_floor"
+down_revision = "0003_ops"
 branch_labels = None
 depends_on = None
 
