@@ -1,13 +1,13 @@
 """The store book is the default: a new shop lets associates find and open every client.
 
-Revision ID: 0004_floor
-Revises: 0003_ops
+Revision ID: 0006_floor
+Revises: 0005_imports
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0004_floor"
-down_revision = "0003_ops"
+revision = "0006_floor"
+down_revision = "0005_imports"
 branch_labels = None
 depends_on = None
 
