@@ -135,14 +135,13 @@ class RowWriter:
         marks = ", ".join("?" for _ in self.columns)
         self.sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
         self.count = 0
+        # (name, default, converter) per column, read once: this loop runs for every row of the book.
+        self.plan = [(c.name, self.fallback[c.name], self.processors.get(c.name)) for c in self.columns]
 
-    def _tuple(self, row: dict) -> tuple:
-        values = []
-        for column in self.columns:
-            value = row.get(column.name, self.fallback[column.name])
-            processor = self.processors.get(column.name)
-            values.append(processor(value) if processor is not None and value is not None else value)
-        return tuple(values)
+    def _tuple(self, row: dict) -> list:
+        get = row.get
+        return [convert(value) if convert is not None and value is not None else value
+                for name, default, convert in self.plan for value in (get(name, default),)]
 
     def write(self, rows) -> None:
         batch = []
@@ -204,13 +203,20 @@ def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
         db.session.remove()
         db.engine.dispose()
 
+    bulk_models = (Client, ClientTag, ClientExternalId, ClientSearchToken, Preference, ImportantDate, Purchase,
+                   PurchaseItem, Note, WishlistItem, Message)
+    # A scratch file loaded in one go: no journal, no fsync, indexes built once at the end (far
+    # faster than keeping them up to date row by row on a 500 000-client book).
+    indexes = [index for model in bulk_models for index in model.__table__.indexes]
     connection = sqlite3.connect(db_path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=OFF")
     connection.execute("PRAGMA synchronous=OFF")
     connection.execute("PRAGMA foreign_keys=OFF")
+    connection.execute("PRAGMA cache_size=-262144")  # 256 MB
+    for index in indexes:
+        connection.execute(f'DROP INDEX IF EXISTS "{index.name}"')
     connection.execute("BEGIN")
-    writers = {model: RowWriter(connection, model.__table__, dialect) for model in (
-        Client, ClientTag, ClientExternalId, ClientSearchToken, Preference, ImportantDate, Purchase, PurchaseItem,
-        Note, WishlistItem, Message)}
+    writers = {model: RowWriter(connection, model.__table__, dialect) for model in bulk_models}
 
     # Clients: one associate looks after a tenth of the book (the busy one), a few are unassigned.
     busiest = associate_ids[0]
@@ -293,8 +299,10 @@ def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
          "sent_at": sent_at, "idempotency_key": f"bench-{c[0]}"}
         for c in clients if (c[4] or c[3]) and (c[0] % 2 == 0 or c[0] in purchase_counts and c[0] <= len(collectors)))
     connection.execute("COMMIT")
+    for index in indexes:
+        connection.execute(str(sa.schema.CreateIndex(index).compile(dialect=dialect)))
     connection.execute("ANALYZE")
-    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.execute("PRAGMA journal_mode=WAL")  # as the app runs it
     connection.close()
 
     busiest_email = f"associate01@bench.test"
