@@ -9,6 +9,8 @@ synced to places the shop does not control.
 from __future__ import annotations
 
 import secrets
+import time
+from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 
 import click
@@ -27,6 +29,12 @@ bp = Blueprint("calendar", __name__)
 
 PAST_DAYS = 30
 FUTURE_DAYS = 90
+# Phones poll a feed every few minutes and it rarely changes: each process keeps the last feeds it
+# built, reused while the person's appointments and reminders look the same and for at most this long
+# (so a renamed client or a snoozed reminder shows within minutes).
+CACHE_SECONDS = 300
+CACHE_SIZE = 200
+_built: OrderedDict[int, tuple[tuple, float, bytes]] = OrderedDict()
 
 
 # ---- tokens --------------------------------------------------------------------------------------
@@ -101,6 +109,32 @@ def build_feed(user: User, shop_name: str, now: datetime | None = None) -> bytes
     return calendar.to_ical()
 
 
+def _version(user: User, now: datetime) -> tuple:
+    """Cheap facts that change whenever the feed would: two aggregate queries on indexed columns."""
+    appointments = db.session.execute(
+        sa.select(sa.func.count(Appointment.id), sa.func.max(Appointment.updated_at)).where(
+            Appointment.associate_id == user.id, Appointment.starts_at >= now - timedelta(days=PAST_DAYS),
+            Appointment.starts_at < now + timedelta(days=FUTURE_DAYS))).one()
+    reminders = db.session.execute(
+        sa.select(sa.func.count(Reminder.id), sa.func.max(Reminder.id)).where(
+            Reminder.owner_id == user.id, Reminder.state.in_(("open", "snoozed")))).one()
+    return (now.date(), user.name, tuple(appointments), tuple(reminders))
+
+
+def cached_feed(user: User, shop_name: str) -> bytes:
+    now = utcnow()
+    version = (_version(user, now), shop_name, str(db.engine.url))
+    hit = _built.get(user.id)
+    if hit is not None and hit[0] == version and time.monotonic() - hit[1] < CACHE_SECONDS:
+        _built.move_to_end(user.id)
+        return hit[2]
+    body = build_feed(user, shop_name, now)
+    _built[user.id] = (version, time.monotonic(), body)
+    while len(_built) > CACHE_SIZE:
+        _built.popitem(last=False)
+    return body
+
+
 def _client_names(ids: set[int]) -> dict[int, str]:
     from clientbook.models import Client
 
@@ -122,7 +156,7 @@ def feed(token: str):
     from clientbook.auth import current_shop
 
     shop = current_shop()
-    response = Response(build_feed(row.User, shop.name if shop else "Clientbook"), mimetype="text/calendar")
+    response = Response(cached_feed(row.User, shop.name if shop else "Clientbook"), mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -99,3 +99,15 @@ def test_each_person_has_their_own_token(app, runner, shop):
     assert feed_path(runner) == feed_path(runner)  # printing it again does not change it
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(CalendarFeed.id))) == 2
+
+
+def test_a_new_appointment_shows_at_once_despite_the_cache(app, client, runner, shop):
+    seed(app, shop)
+    path = feed_path(runner)
+    assert len(events(client.get(path).data)) == 2
+    with app.app_context():
+        client_id = db.session.scalar(sa.select(Appointment.client_id).where(Appointment.purpose == "fitting"))
+        db.session.add(Appointment(client_id=client_id, associate_id=shop["associate"], purpose="viewing",
+                                   starts_at=utcnow() + timedelta(days=5)))
+        db.session.commit()
+    assert "Viewing · Camille Martin" in [str(e["SUMMARY"]) for e in events(client.get(path).data)]
