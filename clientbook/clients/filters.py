@@ -115,21 +115,24 @@ def filter_conditions(f: ClientFilter, user: User, shop: Shop | None, *, with_se
     if f.no_purchase_since is not None:
         conditions.append(~_purchased_from(f.no_purchase_since))
     if f.last_purchase_before is not None:
-        conditions.append(sa.exists().where(Purchase.client_id == Client.id))
+        conditions.append(sa.or_(sa.exists().where(Purchase.client_id == Client.id), Client.prior_orders > 0))
         conditions.append(~_purchased_from(f.last_purchase_before))
     if f.last_purchase_after is not None:
         conditions.append(_purchased_from(f.last_purchase_after))
     if f.min_spend_cents is not None:
+        # Lifetime spend: purchases recorded here plus the history the import brought.
         spend = (sa.select(sa.func.coalesce(sa.func.sum(Purchase.total_cents), 0))
                  .where(Purchase.client_id == Client.id).scalar_subquery())
-        conditions.append(spend >= f.min_spend_cents)
+        conditions.append(spend + Client.prior_spent_cents >= f.min_spend_cents)
     if with_search and f.q:
         conditions.append(terms_condition(parse_query(f.q, shop.country if shop else None)))
     return conditions
 
 
 def _purchased_from(day: date):
-    return sa.exists().where(Purchase.client_id == Client.id, Purchase.purchased_on >= day)
+    """Bought on or after `day`; orders from before an import count as of the import's day (the latest they can be)."""
+    return sa.or_(sa.exists().where(Purchase.client_id == Client.id, Purchase.purchased_on >= day),
+                  sa.and_(Client.prior_orders > 0, Client.prior_as_of >= day))
 
 
 def filtered_clients_query(f: ClientFilter, user: User, shop: Shop | None) -> sa.Select:

@@ -51,6 +51,7 @@ def merge_clients(kept_id: int, merged_ids: list[int], actor: User | None) -> Cl
     _merge_consent(kept, others)
     _fill_contact(kept, others)
 
+    _add_prior_history(kept, others)
     now = utcnow()
     for other in others:
         other.merged_into_id = kept.id
@@ -63,6 +64,16 @@ def merge_clients(kept_id: int, merged_ids: list[int], actor: User | None) -> Cl
     clients_merged.send(current_app._get_current_object(), kept_id=kept.id, merged_ids=merged_ids)
     db.session.expire_all()  # relationships were moved underneath the identity map
     return db.session.get(Client, kept_id)
+
+
+def _add_prior_history(kept: Client, others: list[Client]) -> None:
+    """Totals from before an import move to the kept client and add up, as the purchases do."""
+    for other in others:
+        kept.prior_spent_cents += other.prior_spent_cents
+        kept.prior_orders += other.prior_orders
+        if other.prior_as_of and (kept.prior_as_of is None or other.prior_as_of > kept.prior_as_of):
+            kept.prior_as_of = other.prior_as_of
+        other.prior_spent_cents, other.prior_orders = 0, 0
 
 
 def _date_key(d: ImportantDate) -> tuple:

@@ -16,9 +16,12 @@ TIMELINE_PAGE = 20
 
 @dataclass
 class Summary:
-    spend_cents: int
+    spend_cents: int  # purchases recorded here plus the history before the import
     visits: int
     last_purchase_on: date | None
+    prior_spent_cents: int = 0  # the point of sale's totals before the import
+    prior_orders: int = 0
+    prior_as_of: date | None = None
 
 
 def purchase_summary(client_id: int) -> Summary:
@@ -26,7 +29,11 @@ def purchase_summary(client_id: int) -> Summary:
         sa.select(sa.func.coalesce(sa.func.sum(Purchase.total_cents), 0), sa.func.count(Purchase.id),
                   sa.func.max(Purchase.purchased_on)).where(Purchase.client_id == client_id)
     ).one()
-    return Summary(int(spend or 0), int(visits or 0), last)
+    prior_spent, prior_orders, prior_as_of = db.session.execute(
+        sa.select(Client.prior_spent_cents, Client.prior_orders, Client.prior_as_of).where(Client.id == client_id)
+    ).one()
+    return Summary(int(spend or 0) + prior_spent, int(visits or 0) + prior_orders, last,
+                   prior_spent, prior_orders, prior_as_of)
 
 
 def active_preference_keys() -> list[PreferenceKey]:

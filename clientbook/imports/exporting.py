@@ -72,7 +72,7 @@ def export_rows(include_archived: bool = False) -> Iterator[list[str]]:
     clients = db.session.execute(
         sa.select(Client.id, Client.first_name, Client.last_name, Client.email, Client.phone, Client.email_opt_in,
                   Client.sms_opt_in, User.email.label("assigned_email"), Client.address, Client.created_at,
-                  Client.archived_at)
+                  Client.archived_at, Client.prior_spent_cents)
         .outerjoin(User, User.id == Client.assigned_to_id)
         .where(*conditions).order_by(Client.id)
     )
@@ -86,7 +86,8 @@ def export_rows(include_archived: bool = False) -> Iterator[list[str]]:
             "true" if c.email_opt_in else "false", "true" if c.sms_opt_in else "false",
             c.assigned_email or "",
             ";".join(f"{source}:{value}" for source, value in external.get(c.id, [])),
-            format_cents(total or 0), last_text, c.address.replace("\r", ""),
+            # Lifetime spend includes the history an import brought from the point of sale.
+            format_cents(int(total or 0) + c.prior_spent_cents), last_text, c.address.replace("\r", ""),
             c.created_at.date().isoformat() if c.created_at else "",
             "true" if c.archived_at else "false",
         )]

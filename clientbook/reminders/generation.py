@@ -125,12 +125,18 @@ def _purchase_rule_select(rule: ReminderRule, start: date, end: date, client_ids
 
 def _lapsed_rule_select(rule: ReminderRule, start: date, end: date, client_ids, now: datetime):
     due_by_day = _due_by_source_day(start, end, rule.days)
-    last_purchase = sa.func.max(Purchase.purchased_on)
-    last = sa.select(Purchase.client_id.label("client_id"), last_purchase.label("last_on")).group_by(
-        Purchase.client_id
-    ).having(last_purchase.between(min(due_by_day), max(due_by_day)))
+    # Orders from before an import count as of the import's day: the latest they can have been.
+    purchases = sa.select(Purchase.client_id.label("client_id"), Purchase.purchased_on.label("bought_on"))
+    history = sa.select(Client.id.label("client_id"), Client.prior_as_of.label("bought_on")).where(
+        Client.prior_orders > 0, Client.prior_as_of.is_not(None))
     if client_ids is not None:
-        last = last.where(Purchase.client_id.in_(list(client_ids)))
+        purchases = purchases.where(Purchase.client_id.in_(list(client_ids)))
+        history = history.where(Client.id.in_(list(client_ids)))
+    bought = sa.union_all(purchases, history).subquery("bought")
+    last_purchase = sa.func.max(bought.c.bought_on)
+    last = sa.select(bought.c.client_id.label("client_id"), last_purchase.label("last_on")).group_by(
+        bought.c.client_id
+    ).having(last_purchase.between(min(due_by_day), max(due_by_day)))
     last = last.subquery("last_purchase")
     select = sa.select(
         _int(rule.id), Client.id,
