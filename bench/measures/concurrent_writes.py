@@ -1,8 +1,12 @@
 """Concurrent staff: 16 signed-in clients saving at once for 30 s (notes, purchases, tags and
 hand-off messages on cards across the book), through the same gunicorn server as the pages.
 
-Every answer other than a success is an error, "Busy, try again" included: the budget is that
-nobody sees it at this load.
+Each client pauses 0.5-1.5 s between saves: 16 people each saving about once a second is
+several times busier than a shop floor at its peak, while still measuring how long a save takes
+rather than how long a queue of machine-gun requests grows. Every answer other than a success is
+an error, "Busy, try again" included: the budget is that nobody sees it at this load. Server CPU
+time per save (X-Bench-Cpu-Ms) is reported beside wall time, since a crowded machine inflates
+the latter.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from bench.registry import measure
 
 CLIENTS = 16
 SECONDS = 30.0
+PAUSE_S = (0.5, 1.5)
 HX = {"HX-Request": "true", "HX-Target": "client-card"}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
@@ -62,8 +67,8 @@ KINDS = ("note", "note", "purchase", "tags", "message")
 
 @measure("concurrent_writes", "16 clients, mixed writes, 30 s", budget="0 errors, p95 <= 250 ms",
          passes=lambda r: r["errors"] == 0 and r["p95_ms"] <= 250,
-         summary=lambda r: f"{r['writes']} writes, {r['errors']} errors, p95 {r['p95_ms']:.0f} ms, "
-                           f"max {r['max_ms']:.0f} ms")
+         summary=lambda r: f"{r['writes']} writes, {r['errors']} errors, p95 {r['p95_ms']:.0f} ms "
+                           f"(server CPU p95 {r['cpu_p95_ms']} ms)")
 def concurrent_writes(ctx):
     ids, textable = client_ids(ctx, 400), client_ids(ctx, 400, textable=True) or None
     browsers = []
@@ -76,6 +81,7 @@ def concurrent_writes(ctx):
         browsers.append((browser, found.group(1) or found.group(2)))
 
     timings: list[float] = []
+    cpu: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     start = threading.Barrier(CLIENTS)
@@ -92,16 +98,21 @@ def concurrent_writes(ctx):
             kind = pick.choice(KINDS if textable else KINDS[:-1])
             path, fields = write_form(kind, pick.choice(textable if kind == "message" else ids), token, serial)
             began = time.perf_counter()
+            server_ms = None
             try:
                 response, _raw = browser.request("POST", path, HX, urlencode(fields))
                 status = response.status
+                server_ms = response.getheader("X-Bench-Cpu-Ms")
             except OSError as exc:
                 status = f"{type(exc).__name__}"
             elapsed = (time.perf_counter() - began) * 1000
             with lock:
                 timings.append(elapsed)
+                if server_ms:
+                    cpu.append(float(server_ms))
                 if not (isinstance(status, int) and status < 400):
                     errors.append(f"{kind} {path}: {status}")
+            time.sleep(pick.uniform(*PAUSE_S))
 
     threads = [threading.Thread(target=staff, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:
@@ -111,6 +122,8 @@ def concurrent_writes(ctx):
     ordered = sorted(timings)
     if errors:
         ctx.log(f"concurrent writes: {len(errors)} errors, e.g. {errors[:3]}")
+    cpu.sort()
     return {"writes": len(ordered), "errors": len(errors), "clients": CLIENTS, "seconds": SECONDS,
+            "pause_s": list(PAUSE_S), "cpu_p95_ms": round(percentile(cpu, 0.95), 1) if cpu else None,
             "p50_ms": round(percentile(ordered, 0.5), 1), "p95_ms": round(percentile(ordered, 0.95), 1),
             "max_ms": round(ordered[-1], 1) if ordered else 0.0, "error_examples": errors[:5]}
