@@ -81,6 +81,7 @@ def concurrent_writes(ctx):
         browsers.append((browser, found.group(1) or found.group(2)))
 
     timings: list[float] = []
+    by_kind: dict[str, list[float]] = {kind: [] for kind in KINDS}
     cpu: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -108,6 +109,7 @@ def concurrent_writes(ctx):
             elapsed = (time.perf_counter() - began) * 1000
             with lock:
                 timings.append(elapsed)
+                by_kind[kind].append(elapsed)
                 if server_ms:
                     cpu.append(float(server_ms))
                 if not (isinstance(status, int) and status < 400):
@@ -125,5 +127,7 @@ def concurrent_writes(ctx):
     cpu.sort()
     return {"writes": len(ordered), "errors": len(errors), "clients": CLIENTS, "seconds": SECONDS,
             "pause_s": list(PAUSE_S), "cpu_p95_ms": round(percentile(cpu, 0.95), 1) if cpu else None,
+            "p95_ms_by_kind": {kind: round(percentile(sorted(values), 0.95), 1)
+                               for kind, values in by_kind.items() if values},
             "p50_ms": round(percentile(ordered, 0.5), 1), "p95_ms": round(percentile(ordered, 0.95), 1),
             "max_ms": round(ordered[-1], 1) if ordered else 0.0, "error_examples": errors[:5]}

@@ -1,21 +1,27 @@
 // When a save can't go through (database busy, disk full, connection lost), htmx leaves the
 // form untouched, so what was typed stays; this puts the server's words beside the form.
 (function () {
+  // Right after the form, so the form's own layout (a row of field and button) stays as it is.
+  function existing(form) {
+    var next = form.nextElementSibling;
+    return next && next.classList.contains("form-problem") ? next : null;
+  }
+
   function show(elt, words) {
     var form = elt.closest("form") || elt;
-    var note = form.querySelector(":scope > .form-problem");
+    var note = existing(form);
     if (!note) {
       note = document.createElement("p");
       note.className = "form-problem";
       note.setAttribute("role", "alert");
-      form.appendChild(note);
+      form.insertAdjacentElement("afterend", note);
     }
     note.textContent = words;
   }
 
   function clear(elt) {
     var form = elt.closest("form") || elt;
-    var note = form.querySelector(":scope > .form-problem");
+    var note = existing(form);
     if (note) { note.remove(); }
   }
 
