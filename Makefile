@@ -5,14 +5,21 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 8000
 
-.PHONY: run test bench setup vendor db services clean
+.PHONY: run test bench setup app vendor db services clean
 
-setup: $(VENV)/.installed vendor
+# A developer's set-up: the app and the test tools. `make run` installs only the app's packages.
+setup: app $(VENV)/.installed-test
+
+app: $(VENV)/.installed vendor
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
 node_modules/.installed: package.json
@@ -24,12 +31,12 @@ vendor: node_modules/.installed
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
 
-db: setup
+db: app
 	$(FLASK) db upgrade
 
 # Web app (gunicorn on every interface) and the Huey consumer, supervised together (the database
 # is brought up to date first); Ctrl-C stops both.
-run: setup
+run: app
 	$(BIN)/python -m clientbook.serve --port $(PORT)
 
 # The tests that talk to the database most, run again on a throwaway PostgreSQL server:
@@ -41,7 +48,7 @@ POSTGRES_TESTS := tests/test_migrations.py tests/test_reminder_generation.py tes
 	tests/test_outbox.py tests/test_campaign.py tests/test_auto_send.py tests/test_form_tokens.py \
 	tests/test_conversations.py tests/test_appointments.py tests/test_calendar_feed.py \
 	tests/test_jobs.py tests/test_bench_smoke.py tests/test_channel_credentials.py \
-	tests/test_imap.py tests/test_replies_waiting.py
+	tests/test_imap.py tests/test_replies_waiting.py tests/test_text.py tests/test_folding.py
 
 # The queue's tests, run again with the queue on a throwaway redis-server (CLIENTBOOK_HUEY_URL=redis://...),
 # with the tests marked `redis`: two web servers and two consumers sharing PostgreSQL and Redis.

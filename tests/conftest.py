@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +55,32 @@ def postgres_server_url():
         yield server.start()
     finally:
         server.stop()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW_FILES = {"tests/test_bench_smoke.py"}
+
+
+def _postgres_test_files() -> set[str]:
+    """The Makefile's POSTGRES_TESTS: the one list of what the PostgreSQL pass runs."""
+    makefile = (ROOT / "Makefile").read_text()
+    match = re.search(r"^POSTGRES_TESTS\s*:=((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
+    return set(match.group(1).replace("\\\n", " ").split()) if match else set()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers from where a test lives and what it uses, so `-m` selects parts of the suite."""
+    postgres_files = _postgres_test_files()
+    for item in items:
+        path = Path(item.fspath).relative_to(ROOT).as_posix()
+        if path.startswith("tests/browser/"):
+            item.add_marker(pytest.mark.browser)
+        if path.startswith("tests/browser/") or path in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+        if path in postgres_files:
+            item.add_marker(pytest.mark.postgres)
+        if any(name.startswith("redis") for name in getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.redis)
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +138,7 @@ def app(tmp_path, postgres_url):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "clientbook.test",
         "MEDIA_DIR": str(tmp_path / "media"),
+        "FAST_PASSWORD_HASHING": True,  # tests/test_passwords.py checks the real cost
     })
     with app.app_context():
         if postgres_url:
