@@ -168,7 +168,7 @@ def _phone(index: int) -> str:
 
 def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
     """Create the book at db_path (which must not exist). make_app(uri) returns a Flask app."""
-    from clientbook.contacts import fold
+    from clientbook.text import fold
     from clientbook.extensions import db
     from clientbook.models import (
         Client, ClientExternalId, ClientSearchToken, ClientTag, ImportantDate, Message, Note, Preference,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from clientbook.extensions import compress, csrf, db, login_manager, migrate
+from clientbook.extensions import compress, csrf, db, htmx, login_manager, migrate
 from clientbook.instance_files import load_or_create_secret_key, secure_instance
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)
+    htmx.init_app(app)
 
     with app.app_context():
         from clientbook import database

@@ -1,13 +1,10 @@
-"""First-run set-up, log in/out, staff management, and the role checks every view uses."""
+"""First-run set-up, log in/out and staff management."""
 from __future__ import annotations
 
-import functools
-import zoneinfo
 from datetime import timedelta
 
-import phonenumbers
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
@@ -15,50 +12,17 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from clientbook.extensions import db, login_manager
 from clientbook.models import LoginAttempt, Role, Shop, User, utcnow
-from clientbook.signals import shop_created
 from clientbook.passwords import MIN_PASSWORD_LENGTH, burn_verification_time, hash_password, verify_password
+from clientbook.roles import owner_required
+from clientbook.settings import add_default_preference_keys
+from clientbook.shop import COUNTRY_CHOICES, CURRENCY_CHOICES, current_shop, timezone_choices
+from clientbook.signals import shop_created
+from clientbook.staff import staff_roster
 from clientbook.web import render
 
 bp = Blueprint("auth", __name__)
 
-COUNTRY_CHOICES = sorted(
-    ((code, f"{code} (+{phonenumbers.country_code_for_region(code)})")
-     for code in phonenumbers.SUPPORTED_REGIONS),
-)
-CURRENCY_CHOICES = [(c, c) for c in ("EUR", "USD", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK", "NZD")]
 ROLE_CHOICES = [(r.value, r.label) for r in Role]
-
-
-def timezone_choices() -> list[tuple[str, str]]:
-    return [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz and not tz.startswith("Etc/")]
-
-
-# ---- role checks -------------------------------------------------------------
-
-def role_required(*roles: Role):
-    """Allow only these roles; enforced on every route, htmx partials included."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-manager_required = role_required(Role.OWNER, Role.MANAGER)
-owner_required = role_required(Role.OWNER)
-
-
-def current_shop() -> Shop | None:
-    if "shop" not in g:
-        g.shop = db.session.scalar(sa.select(Shop).limit(1))
-    return g.shop
 
 
 # ---- forms -------------------------------------------------------------------
@@ -144,8 +108,6 @@ def setup():
         owner = User(name=form.owner_name.data.strip(), email=form.email.data.strip().lower(),
                      password_hash=hash_password(form.password.data), role=Role.OWNER)
         db.session.add_all([shop, owner])
-        from clientbook.settings import add_default_preference_keys
-
         add_default_preference_keys()
         db.session.flush()
         shop_created.send(current_app._get_current_object())
@@ -229,8 +191,7 @@ def logout():
 @bp.get("/staff")
 @owner_required
 def list_staff():
-    staff = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name)).all()
-    return render("auth/staff.html", staff=staff, form=StaffForm())
+    return render("auth/staff.html", staff=staff_roster(), form=StaffForm())
 
 
 @bp.post("/staff")
@@ -246,8 +207,7 @@ def create_staff():
         db.session.commit()
         flash(f"{user.name} can now sign in as {user.role.label.lower()} with the temporary password.", "success")
         return redirect(url_for("auth.list_staff"), 303)
-    staff = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name)).all()
-    return render("auth/staff.html", staff=staff, form=form, status=422)
+    return render("auth/staff.html", staff=staff_roster(), form=form, status=422)
 
 
 @bp.route("/staff/<int:user_id>", methods=["GET", "POST"])

@@ -153,7 +153,7 @@ def feed(token: str):
         .where(CalendarFeed.token == token)).first()
     if row is None or not secrets.compare_digest(row.CalendarFeed.token, token) or not row.User.active:
         abort(404)
-    from clientbook.auth import current_shop
+    from clientbook.shop import current_shop
 
     shop = current_shop()
     response = Response(cached_feed(row.User, shop.name if shop else "Clientbook"), mimetype="text/calendar")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -46,12 +45,6 @@ def format_phone(value: str | None) -> str:
         return phonenumbers.format_number(phonenumbers.parse(value, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return value
-
-
-def fold(text: str | None) -> str:
-    """Accent- and case-insensitive form used for searching: 'Éloïse' -> 'eloise'."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def digits(text: str | None) -> str:

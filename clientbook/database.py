@@ -1,5 +1,6 @@
 """Engine-level settings that make SQLite safe for a web app with a worker beside it, and the
-words people see when the database can't take a write (busy, disk full, read-only).
+SQL function `fold(x)` on both databases (see clientbook.text), and the words people see when
+the database can't take a write (busy, disk full, read-only).
 
 PostgreSQL needs none of the SQLite settings; every hook here checks the dialect first.
 """
@@ -10,9 +11,12 @@ import logging
 import sqlite3
 
 from flask import Flask, Response, g, has_request_context, make_response, render_template, request
-from sqlalchemy import event
+from sqlalchemy import DDL, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+
+from clientbook.extensions import db
+from clientbook.text import POSTGRES_DROP_FOLD_FUNCTION, postgres_fold_function, sql_fold
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ def configure_sqlite(engine: Engine) -> None:
         if warning:
             cursor.execute("PRAGMA mmap_size=0")
         cursor.close()
+        dbapi_connection.create_function("fold", 1, sql_fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
@@ -109,7 +114,7 @@ def classify(error: BaseException) -> tuple[int, str] | None:
 def problem_response(status: int, words: str) -> Response:
     """htmx keeps the form as it is and shows the words beside it (static/js/problems.js);
     a plain form post gets a page that says what happened."""
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         response = make_response(words, status)
         response.mimetype = "text/plain"
     else:
@@ -120,8 +125,6 @@ def problem_response(status: int, words: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from clientbook.extensions import db
-
     def handle(error):
         db.session.rollback()
         g.database_writes_done = True  # the error page only reads, even while a writer holds the lock
@@ -133,3 +136,8 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(OperationalError, handle)
     app.register_error_handler(OSError, handle)
+
+
+# PostgreSQL's fold(text) comes with create_all() too (the migrations create it for installs).
+event.listen(db.metadata, "before_create", DDL(postgres_fold_function()).execute_if(dialect="postgresql"))
+event.listen(db.metadata, "after_drop", DDL(POSTGRES_DROP_FOLD_FUNCTION).execute_if(dialect="postgresql"))

@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from clientbook.auth import manager_required
 from clientbook.clients.access import get_client_or_404
 from clientbook.extensions import db
 from clientbook.imports.exporting import neutralise
 from clientbook.media import client_media_paths, erase_client_media, media_root
 from clientbook.messaging.consent import suppress
 from clientbook.models import Client, ClientExternalId, Message, PrivacyRequest, Purchase, Thread, utcnow
+from clientbook.roles import manager_required
 from clientbook.web import render
 
 bp = Blueprint("privacy", __name__, url_prefix="/clients")

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from clientbook.contacts import digits, fold
+from clientbook.contacts import digits
 from clientbook.extensions import db
 from clientbook.models import Client, ClientSearchToken, ClientTag
+from clientbook.text import fold
 
 MAX_TOKEN_LENGTH = 120
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

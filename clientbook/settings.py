@@ -8,11 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
-from clientbook.auth import (
-    COUNTRY_CHOICES, CURRENCY_CHOICES, current_shop, manager_required, owner_required, timezone_choices,
-)
 from clientbook.extensions import db
 from clientbook.models import PreferenceKey
+from clientbook.roles import manager_required, owner_required
+from clientbook.shop import COUNTRY_CHOICES, CURRENCY_CHOICES, current_shop, timezone_choices
+from clientbook.text import fold
 from clientbook.web import render
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -55,7 +55,7 @@ class PreferenceKeyForm(FlaskForm):
 
     def validate_name(self, field):
         exists = db.session.scalar(
-            sa.select(PreferenceKey.id).where(sa.func.lower(PreferenceKey.name) == field.data.strip().lower())
+            sa.select(PreferenceKey.id).where(sa.func.fold(PreferenceKey.name) == fold(field.data.strip()))
         )
         if exists:
             raise ValidationError("That preference already exists.")

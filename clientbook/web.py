@@ -1,10 +1,19 @@
-"""Page rendering shared by every blueprint: partial-or-page, headers, template helpers."""
+"""Page rendering shared by every blueprint: partial-or-page, htmx responses, headers, template helpers.
+
+What htmx asks for is read from `request.htmx` (htmx-flask), never from HX-* headers by hand;
+htmx response headers (HX-Redirect, HX-Trigger, HX-Push-Url, HX-Retarget, HX-Reswap) are set
+through `htmx_response`, which wraps htmx-flask's `make_response`.
+"""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, has_request_context, make_response, render_template, request, url_for
+import htmx_flask
+from flask import Flask, Response, current_app, has_request_context, render_template, url_for
+from htmx_flask import request
 from jinja2_fragments.flask import render_block
+
+from clientbook.money import format_money
 
 SAFE_LINK_SCHEMES = {"http", "https", "mailto", "tel", "sms"}
 
@@ -16,17 +25,25 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# htmx's swap styles. htmx-flask 0.1.0 checks HX-Reswap against a list that runs two of them
+# together ("beforebegin" "afterbegin"), and refuses modifiers ("outerHTML show:top").
+SWAP_STYLES = {"innerHTML", "outerHTML", "textContent", "beforebegin", "afterbegin", "beforeend", "afterend",
+               "delete", "none"}
+
+
 def wants_partial() -> bool:
     """True when htmx asked for a piece of a page rather than a whole one.
 
-    Decided from HX-Request only: a boosted link or a history restore needs the
-    full page (otherwise Back shows a bare fragment).
+    A boosted link or a history restore needs the full page (otherwise Back shows a
+    bare fragment).
     """
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-        and request.headers.get("HX-Boosted") != "true"
-    )
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def vary_on_htmx(response: Response) -> Response:
+    """Caches must keep the page and the partial of one URL apart."""
+    response.vary.add("HX-Request")
+    return response
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:
@@ -35,20 +52,25 @@ def render(template: str, block: str | None = None, status: int = 200, **context
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
-    response = make_response(body, status)
-    response.vary.add("HX-Request")
+    return vary_on_htmx(htmx_response(body, status))
+
+
+def htmx_response(*args, reswap: str | None = None, **htmx_headers) -> Response:
+    """htmx-flask's make_response (redirect=, trigger=, push_url=, retarget=, ...), with every
+    HX-Reswap value htmx accepts, modifiers included."""
+    if reswap is not None and reswap.split()[0] not in SWAP_STYLES:
+        raise ValueError(f"Unknown htmx swap style: {reswap!r}")
+    response = htmx_flask.make_response(*args, **htmx_headers)
+    if reswap is not None:
+        response.headers["HX-Reswap"] = reswap
     return response
 
 
 def hx_redirect(location: str) -> Response:
     """Send an htmx client (or a plain form post) to another page after a change."""
-    if request.headers.get("HX-Request") == "true":
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = location
-        return response
-    response = make_response("", 303)
-    response.headers["Location"] = location
-    return response
+    if request.htmx:
+        return htmx_response("", 204, redirect=location)
+    return htmx_response("", 303, {"Location": location})
 
 
 def safe_url(value: str | None) -> str:
@@ -57,16 +79,6 @@ def safe_url(value: str | None) -> str:
         return "#"
     scheme = urlsplit(value.strip()).scheme.lower()
     return value if scheme in SAFE_LINK_SCHEMES else "#"
-
-
-def format_money(cents: int | None, currency: str | None = None) -> str:
-    cents = cents or 0
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "$", "AUD": "$", "JPY": "¥", "CHF": "CHF "}.get(
-        (currency or "").upper(), ""
-    )
-    amount = f"{abs(cents) / 100:,.2f}"
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency or ''}".strip()
 
 
 def configured_base_url() -> str:
@@ -138,4 +150,4 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", title="Not found", message="There is nothing at this address."), 404
 
 
-__all__ = ["render", "hx_redirect", "wants_partial", "safe_url", "format_money"]
+__all__ = ["render", "hx_redirect", "htmx_response", "vary_on_htmx", "wants_partial", "safe_url"]

@@ -22,20 +22,6 @@ def pytest_addoption(parser):
                      help="queue on a throwaway Redis server instead of SQLite (and run the tests marked redis)")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "redis: needs a Redis server: runs in the Redis pass (--redis)")
-    config.addinivalue_line("markers", "postgres: needs a PostgreSQL server (the test starts one)")
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption("--redis"):
-        return
-    later = pytest.mark.skip(reason="needs Redis: runs in the Redis pass (make test, or pytest --redis)")
-    for item in items:
-        if "redis" in item.keywords:
-            item.add_marker(later)
-
-
 def _missing(message: str, required_by: str):
     if os.environ.get(required_by) == "1":
         pytest.fail(message)
@@ -69,8 +55,10 @@ def _postgres_test_files() -> set[str]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Markers from where a test lives and what it uses, so `-m` selects parts of the suite."""
+    """Markers from where a test lives (the markers are described in pytest.ini), so `-m` selects
+    parts of the suite; tests marked redis wait for the Redis pass."""
     postgres_files = _postgres_test_files()
+    later = pytest.mark.skip(reason="needs Redis: runs in the Redis pass (make test, or pytest --redis)")
     for item in items:
         path = Path(item.fspath).relative_to(ROOT).as_posix()
         if path.startswith("tests/browser/"):
@@ -79,8 +67,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         if path in postgres_files:
             item.add_marker(pytest.mark.postgres)
-        if any(name.startswith("redis") for name in getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.redis)
+        if "redis" in item.keywords and not config.getoption("--redis"):
+            item.add_marker(later)
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,16 @@
 """Auto-send per reminder rule: off by default; when on, the rule's message goes out once, with consent."""
 from __future__ import annotations
 
-import zoneinfo
-from datetime import datetime, timezone
-
 import pytest
 
 from clientbook.extensions import db
 from clientbook.messaging.automation import auto_send_due_reminders
-from clientbook.models import Message, Shop
+from clientbook.models import Message
 from clientbook.reminders.generation import run_generation
+from clientbook.shop import shop_today
 from tests.test_messaging_support import always_open, enable_channels, make_client, make_template
 from tests.test_outbox import smtp  # noqa: F401  (fixture: a real SMTP server on 127.0.0.1)
 from tests.test_reminder_support import add_date, only_rules
-
-
-def shop_today():
-    shop = db.session.query(Shop).first()
-    return datetime.now(timezone.utc).astimezone(zoneinfo.ZoneInfo(shop.timezone)).date()
 
 
 @pytest.fixture

@@ -207,7 +207,7 @@ def test_add_purchase_with_several_items(client, auth, app, shop, ada_client, re
         "purchase-items-2-description": "Clasp extension", "purchase-items-2-amount": "45",
     })
     assert response.status_code == 200
-    assert "€1,935.00".encode() in response.data  # summary and timeline, in the shop's currency
+    assert "1\u202f935,00\u00a0€".encode() in response.data  # in the shop's currency, written the French way
     assert b"Akoya pearl strand" in response.data and b"SKU AK-45" in response.data
     with app.app_context():
         purchase = db.session.scalar(sa.select(Purchase))
@@ -218,7 +218,7 @@ def test_add_purchase_with_several_items(client, auth, app, shop, ada_client, re
 
 @pytest.mark.parametrize("items,error", [
     ({}, b"Add at least one item"),
-    ({"purchase-items-0-description": "Ring", "purchase-items-0-amount": "lots"}, b"Enter an amount like"),
+    ({"purchase-items-0-description": "Ring", "purchase-items-0-amount": "lots"}, "“lots” is not an amount. Write it like 1\u202f250,50".encode()),
     ({"purchase-items-0-amount": "120"}, b"Describe the item"),
 ])
 def test_purchase_validation_saves_nothing(client, auth, app, ada_client, items, error):

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from clientbook.clients.views import PER_PAGE
-from clientbook.clients.filters import ClientFilter, filtered_clients_query, shop_today
+from clientbook.clients.filters import ClientFilter, filtered_clients_query
+from clientbook.shop import shop_today
 from clientbook.extensions import db
 from clientbook.models import ImportantDate, Preference, PreferenceKey, Purchase, Shop, User
 from tests.test_clients_support import HX, allow_associates_everything, make_client
@@ -18,7 +19,7 @@ def book(app, shop):
         key = PreferenceKey(name="Metal")
         db.session.add(key)
         db.session.flush()
-        this_month = shop_today(db.session.query(Shop).one()).month
+        this_month = shop_today().month
         other_month = this_month % 12 + 1
         ids = {
             "ada_vip": make_client("Ada", "Vip", tags=("vip",), assigned_to_id=shop["associate"]),

@@ -7,7 +7,7 @@ import pytest
 from clientbook.imports.formats import CLIENT_FIELDS, SHOPIFY, SQUARE, detect_client_format, guess_mapping
 from clientbook.imports.reading import UnreadableFile, check_filename, parse
 from clientbook.imports.values import (
-    BadValue, DateValue, parse_consent, parse_date, parse_day, parse_money, parse_quantity, parse_tags,
+    BadValue, DateValue, parse_consent, parse_date, parse_day, parse_quantity, parse_tags,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -94,14 +94,6 @@ def test_purchase_dates_need_a_year():
 ])
 def test_consent(raw, expected):
     assert parse_consent(raw) is expected
-
-
-@pytest.mark.parametrize("raw, cents", [
-    ("1,250.00", 125000), ("1.250,00", 125000), ("€ 650,00", 65000), ("$99", 9900), ("45", 4500),
-    ("-12.50", -1250), ("1,234", 123400), ("", None),
-])
-def test_money(raw, cents):
-    assert parse_money(raw) == cents
 
 
 def test_tags_split_on_commas_and_semicolons():

@@ -393,7 +393,7 @@ def test_dashboard_per_associate(app, client, auth, shop):
     response = client.get("/messaging/dashboard?period=7d")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Ada Associate" in html and "€250.00" in html
+    assert "Ada Associate" in html and "250,00\u00a0€" in html
     assert "style=" not in html  # bars are SVG attributes and classes, CSP-safe
     auth.logout()
     auth.login("associate")

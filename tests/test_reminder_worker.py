@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from clientbook import create_app
 from clientbook.extensions import db
 from clientbook.models import Reminder, Role, Shop, User
-from clientbook.reminders.generation import shop_today
+from clientbook.shop import shop_today
 from tests.test_reminder_support import add_client, add_date
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from clientbook.extensions import db
 from clientbook.models import Reminder
-from clientbook.reminders.generation import shop_today
+from clientbook.shop import shop_today
 from tests.test_reminder_support import add_client, add_purchase
 
 

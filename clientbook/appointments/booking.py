@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from clientbook.auth import current_shop
 from clientbook.clients.access import can_open_client
 from clientbook.extensions import db
 from clientbook.models import Appointment, Client, User, utcnow
+from clientbook.shop import current_shop
 
 
 # ---- time in the shop's zone -------------------------------------------------------------------

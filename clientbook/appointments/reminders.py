@@ -7,12 +7,12 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from clientbook.appointments.booking import DueReminder, due_reminders, reminder_text, shop_zone, when_words
-from clientbook.auth import current_shop
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.outbox import enqueue_delivery, queue_message
 from clientbook.messaging.settings import channel_enabled, messaging_settings
 from clientbook.models import Appointment, Client, Message, User, utcnow
+from clientbook.shop import current_shop
 
 
 def automatic_channel(client: Client) -> str | None:

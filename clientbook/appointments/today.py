@@ -8,9 +8,9 @@ from flask import current_app
 
 from clientbook.appointments import booking
 from clientbook.appointments.reminders import reminders_by_hand
-from clientbook.auth import current_shop
 from clientbook.conversations.threads import waiting_since_cutoff, waiting_threads
 from clientbook.models import User, utcnow
+from clientbook.shop import current_shop
 
 
 def waiting_minutes() -> int:

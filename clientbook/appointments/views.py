@@ -11,13 +11,13 @@ from flask_login import current_user, login_required
 from clientbook.appointments import bp, booking
 from clientbook.appointments.forms import AppointmentForm
 from clientbook.appointments.reminders import handoff_key
-from clientbook.auth import current_shop
 from clientbook.clients.access import get_client_or_404
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.settings import enabled_channels
 from clientbook.messaging.views import record_handoff
 from clientbook.models import APPOINTMENT_OUTCOMES, Appointment, User, utcnow
+from clientbook.shop import current_shop
 from clientbook.web import hx_redirect, render
 
 OUTCOME_LABELS = {"attended": "Attended", "no_show": "No-show", "rescheduled": "Rescheduled"}

@@ -1,12 +1,12 @@
 """The client book: list, search, the client card and its edits, merge, assignment."""
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date, datetime
 
 from flask import Blueprint, Flask
 
 from clientbook.contacts import format_phone
+from clientbook.shop import as_shop_time
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -16,23 +16,15 @@ def client_day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = _shop_local(value)
+        value = as_shop_time(value)
     return f"{value.day} {value:%b %Y}"
 
 
 def client_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    local = _shop_local(value)
+    local = as_shop_time(value)
     return f"{local.day} {local:%b %Y, %H:%M}"
-
-
-def _shop_local(value: datetime) -> datetime:
-    from clientbook.auth import current_shop
-
-    shop = current_shop()
-    tz = zoneinfo.ZoneInfo(shop.timezone if shop else "UTC")
-    return value.replace(tzinfo=zoneinfo.ZoneInfo("UTC")).astimezone(tz)
 
 
 def init_app(app: Flask) -> None:

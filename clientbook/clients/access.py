@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
-from clientbook.auth import current_shop
 from clientbook.extensions import db
 from clientbook.models import Client, Shop, User
+from clientbook.shop import current_shop
 
 
 def sees_whole_book(user: User, shop: Shop | None) -> bool:

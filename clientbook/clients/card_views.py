@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.auth import current_shop, manager_required
 from clientbook.clients import bp
 from clientbook.clients.access import get_client_or_404
-from clientbook.clients.filters import shop_today
+from clientbook.roles import manager_required
+from clientbook.shop import current_shop, shop_today
 from clientbook.clients.forms import (
     CONSENT_SOURCES, AssignForm, ConsentForm, ContactForm, DateForm, NoteForm, PurchaseForm,
     TagsForm, WishlistForm, preferences_form, split_tags,
@@ -79,7 +79,7 @@ def _blank_form(name: str, client: Client):
         return NoteForm(formdata=None, prefix="note")
     if name == "purchase":
         form = PurchaseForm(formdata=None, prefix="purchase",
-                            data={"purchased_on": shop_today(current_shop()), "associate_id": current_user.id})
+                            data={"purchased_on": shop_today(), "associate_id": current_user.id})
         rows = min(max(request.args.get("rows", 3, type=int), 3), MAX_ITEM_ROWS)
         while len(form.items) < rows:
             form.items.append_entry()

@@ -6,7 +6,6 @@ visibility applied; `filter_conditions()` gives the same as WHERE expressions.
 """
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
@@ -15,7 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from clientbook.clients.access import sees_whole_book, visible_clients_filter
 from clientbook.clients.search import parse_query, terms_condition
-from clientbook.models import Client, ClientTag, ImportantDate, Preference, Purchase, Shop, User, utcnow
+from clientbook.models import Client, ClientTag, ImportantDate, Preference, Purchase, Shop, User
+from clientbook.shop import shop_today
 
 SCOPES = ("mine", "all")
 
@@ -43,7 +43,7 @@ class ClientFilter:
         scope = args.get("scope", default_scope)
         birthday = args.get("birthday_month", "")
         if birthday == "this":
-            birthday_month = shop_today(shop).month
+            birthday_month = shop_today().month
         else:
             birthday_month = _int(birthday) if _int(birthday) in range(1, 13) else None
         spend = _int(args.get("min_spend", ""))
@@ -68,11 +68,6 @@ class ClientFilter:
         """True when no filter is chosen (the My clients / Store book toggle and the search aside)."""
         default = ClientFilter()
         return all(getattr(self, f.name) == getattr(default, f.name) for f in fields(self) if f.name not in ("q", "scope"))
-
-
-def shop_today(shop: Shop | None) -> date:
-    tz = zoneinfo.ZoneInfo(shop.timezone if shop else "UTC")
-    return utcnow().replace(tzinfo=zoneinfo.ZoneInfo("UTC")).astimezone(tz).date()
 
 
 def _int(value: str | None) -> int | None:

@@ -15,6 +15,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from clientbook.contacts import InvalidEmail, normalize_email
 from clientbook.extensions import db
 from clientbook.models import PreferenceKey, User
+from clientbook.money import parse_money
+from clientbook.shop import shop_today
+from clientbook.staff import active_staff
 
 MONTHS = [(i, calendar.month_name[i]) for i in range(1, 13)]
 CHANNEL_CHOICES = [("", "No preference"), ("sms", "Text message"), ("email", "Email"),
@@ -25,28 +28,6 @@ MAX_TAGS = 20
 
 
 # ---- parsing helpers -------------------------------------------------------------
-
-_MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$")
-
-
-def parse_money(text: str | None) -> int:
-    """Cents from what people type: '1250', '1,250.50', '1 250,50', '€89.90'. Raises ValueError."""
-    value = re.sub(r"[^\d.,\-]", "", (text or "").strip())
-    if not value:
-        raise ValueError("Enter an amount like 1250 or 1250.50.")
-    if "," in value and "." in value:
-        # The last separator is the decimal one; the other groups thousands.
-        thousands = "," if value.rfind(".") > value.rfind(",") else "."
-        value = value.replace(thousands, "").replace(",", ".")
-    elif "," in value:
-        head, _, tail = value.rpartition(",")
-        value = f"{head.replace(',', '')}.{tail}" if len(tail) in (1, 2) else value.replace(",", "")
-    if not _MONEY.match(value):
-        raise ValueError("Enter an amount like 1250 or 1250.50.")
-    whole, _, fraction = value.lstrip("-").partition(".")
-    cents = int(whole) * 100 + int((fraction + "00")[:2])
-    return -cents if value.startswith("-") else cents
-
 
 def split_tags(text: str | None) -> list[str]:
     """'VIP, #bridal ,  Watches' -> ['vip', 'bridal', 'watches'] (lower case, no '#', no repeats)."""
@@ -59,8 +40,7 @@ def split_tags(text: str | None) -> list[str]:
 
 
 def staff_choices(blank: str | None = "Nobody yet") -> list[tuple[int | str, str]]:
-    users = db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)).all()
-    choices: list[tuple[int | str, str]] = [(u.id, u.name) for u in users]
+    choices: list[tuple[int | str, str]] = [(u.id, u.name) for u in active_staff()]
     return ([("", blank)] if blank else []) + choices
 
 
@@ -223,10 +203,7 @@ class PurchaseForm(FlaskForm):
             raise ValidationError("Add at least one item.")
 
     def validate_purchased_on(self, field):
-        from clientbook.auth import current_shop
-        from clientbook.clients.filters import shop_today
-
-        if field.data and field.data > shop_today(current_shop()):
+        if field.data and field.data > shop_today():
             raise ValidationError("A purchase can't be in the future.")
 
 

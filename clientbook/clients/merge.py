@@ -12,8 +12,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from clientbook.contacts import fold
 from clientbook.extensions import db
+from clientbook.text import fold
 from clientbook.models import (
     Client, ClientExternalId, ClientTag, ImportantDate, Note, Purchase, User, WishlistItem, utcnow,
 )

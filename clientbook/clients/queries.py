@@ -9,7 +9,9 @@ import sqlalchemy as sa
 
 from clientbook.clients.timeline import client_timeline
 from clientbook.extensions import db
-from clientbook.models import Client, ClientTag, PreferenceKey, Purchase, Shop, User, WishlistItem
+from clientbook.models import Client, ClientSearchToken, ClientTag, PreferenceKey, Purchase, Shop, User, WishlistItem
+from clientbook.search_index import words
+from clientbook.text import fold
 
 TIMELINE_PAGE = 20
 
@@ -51,22 +53,31 @@ def staff_members() -> list[User]:
 
 
 def possible_duplicates(client: Client, limit: int = 10) -> list[Client]:
-    """Other live clients with the same email, phone, or the same full name (accent/case-insensitive)."""
-    conditions = []
+    """Other live clients with the same email, phone, or the same full name (accent/case-insensitive).
+
+    Each kind of match is its own indexed lookup; names through the folded search tokens
+    (every word of both names), then checked whole with fold().
+    """
+    matches = []
     if client.email:
-        conditions.append(Client.email == client.email)
+        matches.append(sa.select(Client.id).where(Client.email == client.email))
     if client.phone:
-        conditions.append(Client.phone == client.phone)
-    if client.first_name and client.last_name:
-        conditions.append(sa.and_(sa.func.lower(Client.last_name) == client.last_name.lower(),
-                                  sa.func.lower(Client.first_name) == client.first_name.lower()))
-    if not conditions:
+        matches.append(sa.select(Client.id).where(Client.phone == client.phone))
+    name_words = set(words(client.first_name)) | set(words(client.last_name))
+    if client.first_name and client.last_name and name_words:
+        having_words = sa.intersect(*(sa.select(ClientSearchToken.client_id).where(ClientSearchToken.token == word)
+                                      for word in sorted(name_words)))
+        matches.append(sa.select(Client.id).where(
+            Client.id.in_(sa.select(having_words.subquery().c[0])),
+            sa.func.fold(Client.last_name) == fold(client.last_name),
+            sa.func.fold(Client.first_name) == fold(client.first_name)))
+    ids = {found for query in matches for found in db.session.scalars(query)} - {client.id}
+    if not ids:
         return []
-    rows = db.session.scalars(
-        sa.select(Client).where(Client.id != client.id, Client.merged_into_id.is_(None), sa.or_(*conditions))
-        .order_by(Client.last_name, Client.first_name).limit(limit)
+    return db.session.scalars(
+        sa.select(Client).where(Client.id.in_(ids), Client.merged_into_id.is_(None))
+        .order_by(Client.last_name, Client.first_name, Client.id).limit(limit)
     ).all()
-    return rows
 
 
 class CardData:

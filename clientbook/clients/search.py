@@ -24,10 +24,11 @@ import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from clientbook.contacts import digits, fold
+from clientbook.contacts import digits
 from clientbook.extensions import db
 from clientbook.models import Client, ClientSearchToken, ClientTag, User
 from clientbook.search_index import words
+from clientbook.text import fold
 
 # Counting a term's tokens (to pick the rarest term) stops here: past this, all are common.
 RARE_ENOUGH_TOKENS = 2000

@@ -5,7 +5,6 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.auth import current_shop, manager_required
 from clientbook.clients import bp
 from clientbook.clients.access import sees_whole_book
 from clientbook.clients.filters import ClientFilter, filter_conditions
@@ -15,6 +14,8 @@ from clientbook.clients.records import assign, reassign_all, set_consent, set_co
 from clientbook.clients.search import ClientRow, SearchPage, rows_with_tags, search_clients, select_rows
 from clientbook.extensions import db
 from clientbook.models import Client, User
+from clientbook.roles import manager_required
+from clientbook.shop import current_shop
 from clientbook.web import render, wants_partial
 
 PER_PAGE = 20  # keeps a page of results under 8 KB, the budget for one keystroke
@@ -62,7 +63,7 @@ def index():
     shop = current_shop()
     f = ClientFilter.from_args(request.args, current_user, shop)
     results = list_page(f, _page_number())
-    target = request.headers.get("HX-Target", "")
+    target = request.htmx.target or ""
     block = "more" if target.startswith("load-more") else "results"
     context = dict(filter=f, results=results, args=request.args, whole_book=sees_whole_book(current_user, shop),
                    elsewhere=looked_after_elsewhere(f.q) if block == "results" else [])

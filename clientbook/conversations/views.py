@@ -8,7 +8,6 @@ from sqlalchemy.orm import contains_eager
 from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.auth import current_shop, manager_required
 from clientbook.clients.access import can_open_client, visible_clients_filter
 from clientbook.clients.search import search_clients
 from clientbook.contacts import normalize_phone
@@ -19,7 +18,9 @@ from clientbook.messaging.outbox import enqueue_delivery, queue_message
 from clientbook.messaging.settings import CHANNEL_LABELS
 from clientbook.messaging.views import channel_options, message_errors, pick_channel, record_handoff
 from clientbook.models import HANDOFF_CHANNELS, Client, Message, Thread, THREAD_STATES, User
+from clientbook.roles import manager_required
 from clientbook.search_index import refresh_search_tokens
+from clientbook.shop import current_shop
 from clientbook.web import hx_redirect, render
 
 PAGE_SIZE = 40

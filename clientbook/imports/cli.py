@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from clientbook.auth import current_shop
 from clientbook.extensions import db
 from clientbook.imports.client_rows import read_clients
 from clientbook.imports.demo import DemoRefused, seed_demo
 from clientbook.imports.exporting import write_export
+from clientbook.shop import current_shop
 from clientbook.imports.formats import (
     CLIENT_FIELDS, PURCHASE_FIELDS, detect_client_format, generic_format, guess_mapping, missing_for_clients,
     missing_for_purchases,

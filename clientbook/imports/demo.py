@@ -9,23 +9,23 @@ from __future__ import annotations
 import calendar
 import random
 import re
-import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
 
-from clientbook.contacts import fold
 from clientbook.extensions import db
 from clientbook.conversations.demo import seed_demo_conversations
 from clientbook.jobs.demo import seed_demo_jobs
+from clientbook.text import fold
 from clientbook.models import (
     Client, ClientTag, ImportantDate, Note, Preference, PreferenceKey, Purchase, PurchaseItem, Role, Shop, User,
     WishlistItem, utcnow,
 )
 from clientbook.search_index import refresh_search_tokens
+from clientbook.shop import shop_today
 from clientbook.signals import client_changed, purchase_recorded
 
 DEMO_SIZE = 60
@@ -91,14 +91,6 @@ class DemoSummary:
     dates: int
 
 
-def _today(shop: Shop) -> date:
-    try:
-        zone = zoneinfo.ZoneInfo(shop.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return datetime.now(zone).date()
-
-
 def _phone(rng: random.Random, country: str) -> str | None:
     example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
     if example is None:
@@ -153,7 +145,7 @@ def seed_demo(force: bool = False, seed: int = 1729) -> DemoSummary:
     if shop is None:
         raise DemoRefused("Set up the shop first.")
     rng = random.Random(seed)
-    today = _today(shop)
+    today = shop_today()
     now = utcnow()
     staff = db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.id)).all()
     associates = [u for u in staff if u.role == Role.ASSOCIATE] or staff

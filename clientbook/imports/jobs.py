@@ -16,7 +16,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from clientbook.auth import current_shop
 from clientbook.extensions import db
 from clientbook.imports.client_rows import read_clients
 from clientbook.imports.formats import (
@@ -24,6 +23,7 @@ from clientbook.imports.formats import (
 )
 from clientbook.imports.reading import Table, parse
 from clientbook.models import ImportJob, utcnow
+from clientbook.shop import current_shop
 
 KINDS = ("clients", "purchases")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")

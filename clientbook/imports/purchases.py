@@ -17,9 +17,10 @@ from clientbook.extensions import db
 from clientbook.imports.client_rows import Problem, RowReader, is_blank, trailing_blank_start
 from clientbook.imports.formats import Format
 from clientbook.imports.reading import Table
-from clientbook.imports.values import BadValue, parse_day, parse_money, parse_quantity
+from clientbook.imports.values import BadValue, clean_cell, parse_day, parse_quantity
 from clientbook.imports.writing import Progress, allocate_ids, chunks
 from clientbook.models import Client, ClientExternalId, Purchase, PurchaseItem, utcnow
+from clientbook.money import parse_money
 from clientbook.signals import purchase_recorded
 
 
@@ -151,9 +152,10 @@ def plan_purchases(table: Table, fmt: Format, country: str) -> PurchasePlan:
                 continue
 
         try:
-            amount = parse_money(get("amount"))
+            amount_text = clean_cell(get("amount"))
+            amount = parse_money(amount_text) if amount_text else None
             quantity = parse_quantity(get("quantity"))
-        except BadValue as exc:
+        except ValueError as exc:  # BadValue is one too
             problems.append(Problem(number, str(exc), skipped=True))
             continue
         if amount is None:

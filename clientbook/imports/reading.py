@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from clientbook.contacts import fold
+from clientbook.text import fold
 
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".tsv")
 

@@ -1,4 +1,4 @@
-"""Turning one CSV cell into a value: dates, consent, tags, money, quantities.
+"""Turning one CSV cell into a value: dates, consent, tags, quantities (money: clientbook.money).
 
 Every parser takes the raw text and returns the value, or raises BadValue with a
 sentence a shop owner understands.
@@ -138,7 +138,7 @@ def parse_unsubscribed_flag(raw: str) -> bool | None:
     return None
 
 
-# ---- tags, money, quantities -------------------------------------------------------------
+# ---- tags, quantities -------------------------------------------------------------
 
 _TAG_SPLIT = re.compile(r"[,;]")
 MAX_TAG_LENGTH = 60
@@ -151,34 +151,6 @@ def parse_tags(raw: str) -> list[str]:
         if tag and tag.casefold() not in seen:
             seen[tag.casefold()] = tag
     return list(seen.values())
-
-
-_MONEY_NOISE = re.compile(r"[^\d,.\-]")
-
-
-def parse_money(raw: str) -> int | None:
-    """Cents from '1,234.50', '1 234,50 €', '$99', '-12.00'. None when empty."""
-    text = clean_cell(raw)
-    if not text:
-        return None
-    negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
-    number = _MONEY_NOISE.sub("", text).lstrip("-")
-    if "," in number and "." in number:
-        # The last separator is the decimal one: 1.234,50 or 1,234.50.
-        if number.rfind(",") > number.rfind("."):
-            number = number.replace(".", "").replace(",", ".")
-        else:
-            number = number.replace(",", "")
-    elif "," in number:
-        # One comma: a decimal comma (12,50) unless three digits follow it (1,234).
-        head, _, tail = number.rpartition(",")
-        number = number.replace(",", "") if len(tail) == 3 else f"{head.replace(',', '')}.{tail}"
-    try:
-        amount = Decimal(number)
-    except InvalidOperation:
-        raise BadValue(f"“{text}” is not an amount.") from None
-    cents = int((amount * 100).quantize(Decimal("1")))
-    return -cents if negative else cents
 
 
 def parse_quantity(raw: str) -> int:

@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField
 
-from clientbook.auth import manager_required, owner_required
 from clientbook.extensions import db
 from clientbook.imports import jobs
 from clientbook.imports.demo import DemoRefused, seed_demo as load_demo_book
@@ -21,6 +20,7 @@ from clientbook.imports.formats import detect_client_format, missing_for_clients
 from clientbook.imports.reading import UnreadableFile, check_filename, read_table
 from clientbook.imports.tasks import problems_for_display, run_import_task
 from clientbook.models import Client, ImportJob, User, utcnow
+from clientbook.roles import manager_required, owner_required
 from clientbook.web import hx_redirect, render
 
 bp = Blueprint("imports", __name__)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import abort, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.auth import current_shop
 from clientbook.clients.filters import shop_today
 from clientbook.extensions import db
 from clientbook.jobs import bp
 from clientbook.jobs.queries import BOARD_COLUMN_SHOWN, board
 from clientbook.jobs.records import active_job_types
 from clientbook.models import JobType
+from clientbook.shop import current_shop
 from clientbook.web import render
 
 DUE_FILTERS = {"": "Any due date", "overdue": "Overdue", "week": "Due this week"}

@@ -4,12 +4,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 
-from clientbook.auth import manager_required
 from clientbook.extensions import db
 from clientbook.jobs import bp
 from clientbook.jobs.forms import JobTypeForm, StageForm
 from clientbook.jobs.records import ensure_job_types
 from clientbook.models import Job, JobType, Stage
+from clientbook.roles import manager_required
 from clientbook.web import render
 
 

@@ -9,7 +9,6 @@ import uuid
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.auth import current_shop
 from clientbook.clients.access import get_client_or_404
 from clientbook.clients.card_views import editable_client
 from clientbook.clients.filters import shop_today
@@ -19,6 +18,7 @@ from clientbook.jobs import bp
 from clientbook.jobs.forms import JobForm, JobPurchaseForm
 from clientbook.jobs.messages import ready_message
 from clientbook.jobs.queries import job_history, job_photos, ready_stage_ids
+from clientbook.shop import current_shop
 from clientbook.jobs.records import (
     JobError, active_job_types, create_job, job_to_purchase, move_job, next_stage, purchase_draft,
     wish_to_opportunity,

@@ -6,12 +6,9 @@ The reminders feature calls queue_automated_message(); the idempotency key
 from __future__ import annotations
 
 import logging
-import zoneinfo
-from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from clientbook.auth import current_shop
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.drafts import render_text
@@ -19,6 +16,7 @@ from clientbook.messaging.outbox import enqueue_delivery, queue_message
 from clientbook.messaging.settings import channel_enabled
 from clientbook.models import Client, Message, MessageTemplate, Reminder, ReminderRule
 from clientbook.reminders.wording import occasion_label
+from clientbook.shop import current_shop, shop_today
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ def auto_send_due_reminders() -> int:
     shop = current_shop()
     if shop is None:
         return 0
-    today = datetime.now(timezone.utc).astimezone(zoneinfo.ZoneInfo(shop.timezone)).date()
+    today = shop_today()
     rows = db.session.execute(
         sa.select(Reminder, ReminderRule).join(ReminderRule, ReminderRule.id == Reminder.rule_id)
         .where(ReminderRule.auto_send.is_(True), ReminderRule.message_template_id.is_not(None),

@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from clientbook.auth import current_shop
 from clientbook.clients.filters import ClientFilter, filtered_clients_query
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.drafts import render_text
 from clientbook.models import Campaign, CampaignRecipient, Client, Shop, User, utcnow
+from clientbook.shop import current_shop
 
 BURST_SECONDS = 3  # how much unused rate a tick may catch up on
 MIN_TICK_SECONDS = 1.0  # the task scheduler's resolution

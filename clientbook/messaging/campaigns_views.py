@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from clientbook.auth import current_shop, manager_required
 from clientbook.extensions import db
 from clientbook.messaging import bp, campaigns
 from clientbook.messaging.drafts import render_text
@@ -16,6 +15,8 @@ from clientbook.messaging.settings import channel_enabled
 from clientbook.messaging.sms_length import sms_length
 from clientbook.messaging.templates_views import KnownPlaceholders
 from clientbook.models import Campaign, Client, MessageTemplate, PreferenceKey, User
+from clientbook.roles import manager_required
+from clientbook.shop import current_shop
 from clientbook.web import render
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",

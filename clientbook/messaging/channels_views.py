@@ -11,7 +11,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from clientbook.auth import current_shop, owner_required
 from clientbook.contacts import InvalidEmail, normalize_email, normalize_phone
 from clientbook.extensions import db
 from clientbook.mail import mail_configured
@@ -22,10 +21,12 @@ from clientbook.messaging.credentials import (
     MAIL_SECURITY, decrypt, encrypt, forget_cached, mail_config, mail_from_config, mail_values, stored_credentials,
     twilio_from_config, twilio_values,
 )
-from clientbook.web import external_url
 from clientbook.messaging.outbox import enqueue_delivery, queue_message
 from clientbook.messaging.settings import messaging_settings
 from clientbook.models import ChannelCredentials, Message
+from clientbook.roles import owner_required
+from clientbook.shop import current_shop
+from clientbook.web import external_url
 from clientbook.web import render
 
 

@@ -8,11 +8,12 @@ from datetime import date, datetime, time, timedelta, timezone
 import sqlalchemy as sa
 from flask import request
 
-from clientbook.auth import current_shop, manager_required
 from clientbook.extensions import db
 from clientbook.messaging import bp
 from clientbook.messaging.attribution import attributed_sales, outreach_filter
 from clientbook.models import Message, Reminder, User
+from clientbook.roles import manager_required
+from clientbook.shop import current_shop, shop_today, shop_zone
 from clientbook.web import render
 
 PERIODS = {"7d": "Last 7 days", "30d": "Last 30 days", "month": "This month", "90d": "Last 90 days"}
@@ -120,8 +121,8 @@ def bar_widths(rows: list[AssociateResults]) -> dict[int | None, int]:
 @manager_required
 def dashboard():
     shop = current_shop()
-    zone = zoneinfo.ZoneInfo(shop.timezone)
-    today = datetime.now(timezone.utc).astimezone(zone).date()
+    zone = shop_zone()
+    today = shop_today()
     period = request.args.get("period", "30d")
     if period not in PERIODS:
         period = "30d"

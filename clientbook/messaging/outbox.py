@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from clientbook.auth import current_shop
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.channels import AmbiguousError, PermanentError, SendResult, TransientError
 from clientbook.messaging.quiet_hours import next_allowed_time, zone_for
 from clientbook.messaging.settings import channel_configured, channel_enabled
 from clientbook.models import CampaignRecipient, Client, Message, PROVIDER_CHANNELS, utcnow
+from clientbook.shop import current_shop
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from clientbook.auth import current_shop, manager_required
 from clientbook.extensions import db
 from clientbook.messaging import bp
 from clientbook.messaging.drafts import render_text
 from clientbook.messaging.sms_length import sms_length
 from clientbook.models import Client, MessageTemplate
 from clientbook.placeholders import PLACEHOLDERS, unknown_placeholders
+from clientbook.roles import manager_required
+from clientbook.shop import current_shop
 from clientbook.web import render
 
 PREVIEW_CLIENT_CHOICES = 40

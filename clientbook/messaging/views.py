@@ -6,7 +6,7 @@ import uuid
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.auth import current_shop
+from clientbook.clients.access import get_client_or_404
 from clientbook.extensions import db
 from clientbook.messaging import bp, consent
 from clientbook.messaging.drafts import default_template, render_text, templates_for
@@ -14,11 +14,11 @@ from clientbook.messaging.handoff import handoff_link
 from clientbook.messaging.outbox import enqueue_delivery, mark_checked, queue_message
 from clientbook.messaging.settings import CHANNEL_LABELS, enabled_channels
 from clientbook.messaging.sms_length import sms_length
-from clientbook.clients.access import get_client_or_404
 from clientbook.models import HANDOFF_CHANNELS, Client, Message, MessageTemplate, Reminder, utcnow
 from clientbook.reminders.actions import may_act_on
 from clientbook.reminders.drafts import draft_for_reminder
 from clientbook.reminders.wording import occasion_label
+from clientbook.shop import current_shop
 from clientbook.web import hx_redirect, render
 
 CHANNEL_ORDER = ("handoff_sms", "whatsapp", "handoff_email", "sms", "email")

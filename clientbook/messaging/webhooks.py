@@ -9,15 +9,15 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
 from markupsafe import escape
 
-from clientbook.auth import current_shop
 from clientbook.extensions import db
-from clientbook.web import configured_base_url
 from clientbook.messaging import consent
 from clientbook.messaging.channels.twilio import twilio_settings, valid_signature
 from clientbook.messaging.links import read_unsubscribe_token
 from clientbook.messaging.outbox import sync_campaign_recipient
 from clientbook.messaging.settings import messaging_settings
 from clientbook.models import Client, Message, Suppression, utcnow
+from clientbook.shop import current_shop
+from clientbook.web import configured_base_url
 
 bp = Blueprint("public", __name__)
 

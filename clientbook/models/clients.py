@@ -80,11 +80,6 @@ class Client(db.Model):
         return self.archived_at is not None
 
 
-# Possible duplicates on the card match names case-insensitively; without this index every
-# card view would scan the whole book.
-sa.Index("ix_client_lower_name", sa.func.lower(Client.last_name), sa.func.lower(Client.first_name))
-
-
 class ClientTag(db.Model):
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(sa.String(60), primary_key=True, index=True)

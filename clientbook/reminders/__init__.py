@@ -11,13 +11,14 @@ def init_app(app: Flask) -> None:
     from clientbook.models.reminders import DISMISS_REASONS, REMINDER_OUTCOMES
     from clientbook.reminders.drafts import draft_for_reminder
     from clientbook.reminders.wording import headline
+    from clientbook.shop import shop_today
 
     app.register_blueprint(views.bp)
     app.cli.add_command(reminders_cli)
     app.jinja_env.globals.update(
         reminders_badge_count=views.badge_count,
         reminders_open_for_client=_open_for_client,
-        reminders_today=views.local_today,
+        reminders_today=shop_today,
         reminder_headline=headline,
         reminder_draft=draft_for_reminder,
         reminder_outcomes=REMINDER_OUTCOMES,

@@ -15,9 +15,10 @@ from flask import current_app, render_template, url_for
 
 from clientbook.extensions import db
 from clientbook.mail import mail_configured, send_email
-from clientbook.models import DigestDelivery, Reminder, Shop, User, utcnow
+from clientbook.models import DigestDelivery, Reminder, User, utcnow
 from clientbook.reminders import rules as date_rules
 from clientbook.reminders import today as queries
+from clientbook.shop import current_shop, shop_now
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY_SECONDS = 60  # then 2, 4, 8 minutes...
@@ -65,13 +66,13 @@ def schedule_digests(now_utc: datetime | None = None) -> list[tuple[int, date]]:
     Runs every few minutes; does something only once the shop has opened (shop-local time),
     and each claim is unique per (user, day), so repeated runs claim nothing new.
     """
-    shop = db.session.scalar(sa.select(Shop).limit(1))
+    shop = current_shop()
     if shop is None or not mail_configured():
         return []
-    now_utc = now_utc or utcnow()
-    if not date_rules.digest_due(now_utc, shop.timezone, shop.opening_time):
+    local = shop_now(now_utc)
+    if not date_rules.digest_due(local, shop.opening_time):
         return []
-    day = date_rules.shop_today(now_utc, shop.timezone)
+    day = local.date()
     recipients = db.session.scalars(
         sa.select(User.id).where(
             User.active.is_(True), User.digest_enabled.is_(True),
@@ -101,7 +102,7 @@ def build_digest(user: User, day: date) -> tuple[EmailMessage, int] | None:
     if not due:
         return None
     count = listing.totals["overdue"] + listing.totals["today"]
-    shop = db.session.scalar(sa.select(Shop).limit(1))
+    shop = current_shop()
     base = link_base()
     # Paths come from the URL map; the host from link_base(), whatever request (if any) is around.
     with current_app.test_request_context("/"):

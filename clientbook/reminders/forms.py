@@ -1,13 +1,12 @@
 """Forms for follow-ups and reminder rules; errors show next to the field."""
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from clientbook.models.clients import DATE_KINDS
+from clientbook.money import parse_money
 
 TRIGGER_CHOICES = [
     ("date", "An important date"),
@@ -16,20 +15,6 @@ TRIGGER_CHOICES = [
     ("job_stage", "A job enters a stage"),
 ]
 DATE_KIND_CHOICES = [(kind, kind.capitalize()) for kind in DATE_KINDS]
-_AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")
-
-
-def parse_amount_cents(text: str | None) -> int | None:
-    """'150', '150.5', '150,50' -> cents; '' -> None; anything else raises ValueError."""
-    text = (text or "").strip().replace(" ", "")
-    if not text:
-        return None
-    if not _AMOUNT.match(text):
-        raise ValueError(text)
-    whole, _, fraction = text.replace(",", ".").partition(".")
-    return int(whole) * 100 + int((fraction + "00")[:2])
-
-
 class FollowUpForm(FlaskForm):
     reason = StringField("What to do", validators=[DataRequired("Say what the follow-up is for."), Length(max=200)],
                          render_kw={"placeholder": "Call when the custom order arrives"})
@@ -86,10 +71,13 @@ class RuleForm(FlaskForm):
             raise ValidationError("Pick a suggested message to send automatically.")
 
     def validate_min_amount(self, field):
+        text = (field.data or "").strip()
         try:
-            self.min_amount_cents = parse_amount_cents(field.data)
-        except ValueError:
-            raise ValidationError("Enter an amount like 150 or 150.00.") from None
+            self.min_amount_cents = parse_money(text) if text else None
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if self.min_amount_cents is not None and self.min_amount_cents < 0:
+            raise ValidationError("Enter an amount of zero or more.")
 
     def apply_to(self, rule) -> None:
         rule.name = self.name.data.strip()

@@ -17,10 +17,11 @@ from sqlalchemy.orm import aliased
 from clientbook.extensions import db
 from clientbook.jobs.rules import job_stage_rule_select
 from clientbook.models import (
-    Client, ImportantDate, Purchase, PurchaseItem, Reminder, ReminderRule, ReminderRunState, Shop, User, utcnow,
+    Client, ImportantDate, Purchase, PurchaseItem, Reminder, ReminderRule, ReminderRunState, User, utcnow,
 )
 from clientbook.reminders import rules as date_rules
 from clientbook.reminders.defaults import ensure_default_rules, run_state
+from clientbook.shop import current_shop, shop_today
 
 CANDIDATE_COLUMNS = (
     "rule_id", "client_id", "occurrence", "kind", "reason", "due_date", "owner_id",
@@ -203,15 +204,6 @@ def generate(start: date, end: date, client_ids=None, rules: list[ReminderRule] 
     return created
 
 
-def shop() -> Shop | None:
-    return db.session.scalar(sa.select(Shop).order_by(Shop.id).limit(1))
-
-
-def shop_today(now_utc: datetime | None = None) -> date:
-    current = shop()
-    return date_rules.shop_today(now_utc or utcnow(), current.timezone if current else "UTC")
-
-
 def run_generation(today: date, start: date | None = None) -> int:
     """The daily run for `today` (a shop-local day): reminders due from `start` (default today)
     through today + the look-ahead. Seeds default rules on first use, records the run, commits.
@@ -231,7 +223,7 @@ def run_generation(today: date, start: date | None = None) -> int:
 def run_scheduled_generation(now_utc: datetime | None = None, force: bool = False) -> int | None:
     """What the periodic task does: once the shop's day has started, generate for it, catching
     up missed days (bounded). Returns the number created, or None if today was already done."""
-    if shop() is None:
+    if current_shop() is None:
         return None
     today = shop_today(now_utc)
     state = run_state()

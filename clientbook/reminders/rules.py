@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 # Reminders are created this many days ahead, so the Today list can show "next 7 days".
 LOOKAHEAD_DAYS = 7
@@ -75,15 +74,6 @@ def lapsed_due(last_purchase: date, days_without: int) -> date:
     return last_purchase + timedelta(days=days_without)
 
 
-def shop_today(now_utc: datetime, tz_name: str) -> date:
-    """The calendar day in the shop right now (now_utc is naive UTC, as stored everywhere)."""
-    return now_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).date()
-
-
-def shop_local_now(now_utc: datetime, tz_name: str) -> datetime:
-    return now_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name))
-
-
 @dataclass(frozen=True)
 class GenerationWindow:
     start: date  # first due day to generate (earlier than today when catching up)
@@ -110,12 +100,12 @@ def needs_generation(today: date, last_generated_day: date | None) -> bool:
 DIGEST_WINDOW_HOURS = 8
 
 
-def digest_due(now_utc: datetime, tz_name: str, opening_time: time, window_hours: int = DIGEST_WINDOW_HOURS) -> bool:
-    """Is it the morning digest's time in the shop: opened today, and not so late that it's pointless?
+def digest_due(local: datetime, opening_time: time, window_hours: int = DIGEST_WINDOW_HOURS) -> bool:
+    """Is it the morning digest's time in the shop (`local`: the shop's wall-clock time): opened
+    today, and not so late that it's pointless?
 
     (After downtime the digest still goes out late in the morning, but not in the evening.)
     """
-    local = shop_local_now(now_utc, tz_name)
     opened = datetime.combine(local.date(), opening_time)
     wall_clock = local.replace(tzinfo=None)
     return opened <= wall_clock < opened + timedelta(hours=window_hours)

@@ -6,7 +6,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, request, url_for
 
-from clientbook.auth import manager_required
 from clientbook.extensions import db
 from clientbook.mail import mail_configured
 from clientbook.models import MessageTemplate, Reminder, ReminderRule
@@ -14,9 +13,11 @@ from clientbook.models.reminders import OPEN_STATES
 from clientbook.reminders.defaults import run_state
 from clientbook.reminders.digest import link_base
 from clientbook.reminders.forms import RuleForm
-from clientbook.reminders.generation import generate, preview_count, shop_today
+from clientbook.reminders.generation import generate, preview_count
 from clientbook.reminders.rules import LOOKAHEAD_DAYS
 from clientbook.reminders.views import bp
+from clientbook.roles import manager_required
+from clientbook.shop import shop_today
 from clientbook.web import render
 
 TRIGGER_ORDER = {"date": 0, "purchase": 1, "lapsed": 2, "job_stage": 3}

@@ -154,10 +154,6 @@ def open_for_client(client_id: int) -> list[Reminder]:
     ))
 
 
-def staff_choices() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))
-
-
 def timeliness(today: date, days: int = 30) -> dict[int, tuple[int, int]]:
     """Per owner: (completed by their due date, due) over the last `days` days, dismissed ones aside."""
     on_time = sa.func.sum(sa.case(

@@ -7,34 +7,28 @@ from datetime import date
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.auth import current_shop
 from clientbook.clients.access import can_open_client, get_client_or_404
 from clientbook.extensions import db
 from clientbook.jobs.queries import today_jobs
 from clientbook.models import Client, Reminder, User
 from clientbook.reminders import actions, today as queries
 from clientbook.reminders.forms import FollowUpForm
-from clientbook.reminders.generation import shop_today
 from clientbook.reminders.rules import snooze_until
-from clientbook.web import render, wants_partial
+from clientbook.shop import current_shop, shop_today
+from clientbook.staff import active_staff
+from clientbook.web import render, vary_on_htmx, wants_partial
 
 bp = Blueprint("reminders", __name__)
 
 
 # ---- helpers shared with templates ------------------------------------------------------
 
-def local_today() -> date:
-    if "shop_today" not in g:
-        g.shop_today = shop_today()
-    return g.shop_today
-
-
 def badge_count() -> int:
     """Overdue + due today for the signed-in person (the number in the navigation)."""
     if not current_user.is_authenticated or current_shop() is None:
         return 0
     if "reminder_badge" not in g:
-        g.reminder_badge = queries.due_count(current_user.id, local_today())
+        g.reminder_badge = queries.due_count(current_user.id, shop_today())
     return g.reminder_badge
 
 
@@ -105,14 +99,12 @@ def _row_response(reminder: Reminder, error: str | None = None, status: int = 20
         return redirect(_safe_next(url_for("reminders.today")), 303)
     g.pop("reminder_badge", None)
     body = render_template(
-        "reminders/_row.html", reminder=reminder, today=local_today(), error=error,
+        "reminders/_row.html", reminder=reminder, today=shop_today(), error=error,
         last_bought=queries.last_bought([reminder.client_id]),
-        staff=queries.staff_choices() if current_user.is_manager else [],
+        staff=active_staff() if current_user.is_manager else [],
         context=request.form.get("context", "today"), back_url=_safe_next(url_for("reminders.today")),
     ) + render_template("reminders/_badge.html", oob=True)
-    response = make_response(body, status)
-    response.vary.add("HX-Request")
-    return response
+    return vary_on_htmx(make_response(body, status))
 
 
 # ---- Today ------------------------------------------------------------------------------
@@ -120,7 +112,7 @@ def _row_response(reminder: Reminder, error: str | None = None, status: int = 20
 @bp.get("/today")
 @login_required
 def today():
-    day = local_today()
+    day = shop_today()
     who = request.args.get("who", "")
     owner: User | None = current_user
     if who and who != str(current_user.id):
@@ -133,7 +125,7 @@ def today():
         else:
             abort(404)
     listing = queries.today_list(owner.id if owner else None, day, show_all=request.args.get("all", ""))
-    staff = queries.staff_choices() if current_user.is_manager else []
+    staff = active_staff() if current_user.is_manager else []
     return render(
         "reminders/today.html", "today_list", listing=listing, owner=owner, today=day, staff=staff,
         viewing_queue=owner is None, viewing_self=owner is not None and owner.id == current_user.id,
@@ -168,14 +160,12 @@ def show(reminder_id: int):
     if mode not in ROW_MODES or (mode == "reassign" and not current_user.is_manager):
         abort(404)
     context = dict(
-        reminder=reminder, mode=mode, today=local_today(), last_bought=queries.last_bought([reminder.client_id]),
-        staff=queries.staff_choices() if current_user.is_manager else [],
+        reminder=reminder, mode=mode, today=shop_today(), last_bought=queries.last_bought([reminder.client_id]),
+        staff=active_staff() if current_user.is_manager else [],
         context=request.args.get("context", "today"), back_url=_safe_next(url_for("reminders.today")),
     )
     if wants_partial():
-        response = make_response(render_template("reminders/_row.html", **context))
-        response.vary.add("HX-Request")
-        return response
+        return vary_on_htmx(make_response(render_template("reminders/_row.html", **context)))
     return render("reminders/reminder.html", **context)
 
 
@@ -184,7 +174,7 @@ def show(reminder_id: int):
 def complete(reminder_id: int):
     reminder = _reminder_for_action(reminder_id)
     try:
-        actions.complete(reminder, request.form.get("outcome", ""), current_user, local_today())
+        actions.complete(reminder, request.form.get("outcome", ""), current_user, shop_today())
     except actions.ActionError as error:
         return _row_response(reminder, str(error), 422)
     db.session.commit()
@@ -203,7 +193,7 @@ def snooze(reminder_id: int):
             picked = None
     choice = request.form.get("choice", "date" if picked else "")
     try:
-        actions.snooze(reminder, snooze_until(choice, local_today(), picked), local_today())
+        actions.snooze(reminder, snooze_until(choice, shop_today(), picked), shop_today())
     except actions.ActionError as error:
         return _row_response(reminder, str(error), 422)
     db.session.commit()
@@ -215,7 +205,7 @@ def snooze(reminder_id: int):
 def dismiss(reminder_id: int):
     reminder = _reminder_for_action(reminder_id)
     try:
-        actions.dismiss(reminder, request.form.get("reason", ""), current_user, local_today(),
+        actions.dismiss(reminder, request.form.get("reason", ""), current_user, shop_today(),
                         request.form.get("note", ""))
     except actions.ActionError as error:
         return _row_response(reminder, str(error), 422)
@@ -256,16 +246,14 @@ def reassign(reminder_id: int):
 
 def follow_up_form(client: Client, formdata=None) -> FollowUpForm:
     default_owner = client.assigned_to_id or current_user.id
-    form = FollowUpForm(formdata=formdata, staff=queries.staff_choices(), today=local_today(),
-                        owner_id=default_owner, due_date=local_today())
+    form = FollowUpForm(formdata=formdata, staff=active_staff(), today=shop_today(),
+                        owner_id=default_owner, due_date=shop_today())
     return form
 
 
 def _card_section(client: Client, form: FollowUpForm | None, status: int = 200):
-    response = make_response(render_template("reminders/_card_section.html", client=client, followup_form=form,
-                                              today=local_today()), status)
-    response.vary.add("HX-Request")
-    return response
+    return vary_on_htmx(make_response(render_template("reminders/_card_section.html", client=client,
+                                                      followup_form=form, today=shop_today()), status))
 
 
 @bp.get("/reminders/client/<int:client_id>")
@@ -287,7 +275,7 @@ def follow_up_page(client_id: int):
 @login_required
 def add_follow_up(client_id: int):
     client = get_client_or_404(client_id)
-    form = FollowUpForm(staff=queries.staff_choices(), today=local_today())
+    form = FollowUpForm(staff=active_staff(), today=shop_today())
     if not form.validate_on_submit():
         if not wants_partial():
             return render("reminders/follow_up.html", client=client, followup_form=form, status=422)
