@@ -20,8 +20,8 @@ from aiosmtpd.controller import Controller
 
 from clientbook.extensions import db
 from clientbook.models import DigestDelivery, Reminder, utcnow
-from clientbook.reminders import rules as date_rules
 from clientbook.reminders.digest import STALLED_AFTER, deliver_digest, recover_stalled_digests
+from clientbook.shop import shop_today
 from tests.test_digest import Inbox, _free_port
 from tests.test_reminder_support import add_client
 
@@ -40,7 +40,7 @@ class SlowInbox(Inbox):
 def book(app, shop, tmp_path):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_USE_TLS=False, MAIL_FROM="Shop <shop@maison-perle.test>")
     with app.app_context():
-        day = date_rules.shop_today(utcnow(), "Europe/Paris")
+        day = shop_today()
         marc = add_client("Marc", "Dupont", owner_id=shop["associate"])
         db.session.add(Reminder(rule_id=None, client_id=marc.id, occurrence="m-1", kind="manual",
                                 reason="Call about the ring", due_date=day, owner_id=shop["associate"]))

@@ -25,6 +25,7 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(app):
         db.session.commit()
 
 
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_upgrade_provides_fold_on_both_databases(app):
     """PostgreSQL keeps fold() in the database (created by a migration); SQLite gets it per connection."""
     with app.app_context():

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import current_app
 
 from clientbook.backups.archive import BackupNotPossible, Manifest, sqlite_path, write_backup
 from clientbook.extensions import db
-from clientbook.models import Shop, utcnow
-from clientbook.reminders import rules as date_rules
+from clientbook.models import utcnow
+from clientbook.shop import shop_now
 
 KEEP_DAILY = 7
 KEEP_WEEKLY = 4
@@ -59,17 +58,12 @@ def rotate(folder: Path) -> list[Path]:
     return removed
 
 
-def shop_local_now(now_utc: datetime) -> datetime:
-    shop = db.session.scalar(sa.select(Shop).limit(1))
-    return date_rules.shop_local_now(now_utc, shop.timezone if shop else "UTC")
-
-
 def run_nightly_backup(now_utc: datetime | None = None) -> Manifest | None:
     """Make today's backup if it is due and not made yet; rotate. None when there was nothing to do."""
     source = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if source is None:
         return None  # PostgreSQL: pg_dump's schedule, see README
-    local = shop_local_now(now_utc or utcnow())
+    local = shop_now(now_utc)
     day = local.date()
     folder = backup_folder()
     if local.hour < NIGHT_HOUR or any(made == day for made, _ in dated_backups(folder)):

@@ -18,7 +18,7 @@ from clientbook.mail import mail_configured, send_email
 from clientbook.models import DigestDelivery, Reminder, User, utcnow
 from clientbook.reminders import rules as date_rules
 from clientbook.reminders import today as queries
-from clientbook.shop import current_shop, shop_now
+from clientbook.shop import current_shop, shop_now, shop_today
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY_SECONDS = 60  # then 2, 4, 8 minutes...
@@ -186,8 +186,7 @@ def recover_stalled_digests(now_utc: datetime | None = None) -> list[tuple[int, 
     """Digests whose worker died mid-send: not yet handed over -> claimed again (returned, to send);
     handed over -> "unknown"; from a past day or out of attempts -> failed. Safe to run anywhere."""
     now_utc = now_utc or utcnow()
-    shop = db.session.scalar(sa.select(Shop).limit(1))
-    today = date_rules.shop_today(now_utc, shop.timezone) if shop else now_utc.date()
+    today = shop_today(now_utc)
     table = DigestDelivery.__table__
     stalled = db.session.execute(sa.select(table.c.id, table.c.user_id, table.c.day, table.c.state,
                                            table.c.attempts).where(
