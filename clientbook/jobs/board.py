@@ -4,13 +4,12 @@ from __future__ import annotations
 from flask import abort, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.clients.filters import shop_today
 from clientbook.extensions import db
 from clientbook.jobs import bp
 from clientbook.jobs.queries import BOARD_COLUMN_SHOWN, board
 from clientbook.jobs.records import active_job_types
 from clientbook.models import JobType
-from clientbook.shop import current_shop
+from clientbook.shop import current_shop, shop_today
 from clientbook.web import render
 
 DUE_FILTERS = {"": "Any due date", "overdue": "Overdue", "week": "Due this week"}
@@ -33,7 +32,7 @@ def board_page():
     if due not in DUE_FILTERS:
         due = ""
     shop = current_shop()
-    today = shop_today(shop)
+    today = shop_today()
     columns = board(job_type, current_user, shop, mine=scope == "mine", due=due, today=today) if job_type else []
     here = url_for("jobs.board_page", type=job_type.id if job_type else None, scope=scope, due=due or None)
     return render("jobs/board.html", "board", types=types, job_type=job_type, columns=columns, scope=scope, due=due,

@@ -6,20 +6,24 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clientbook.models import STAGE_OUTCOMES
-from clientbook.reminders.forms import parse_amount_cents
+from clientbook.money import parse_money
 
 
 class MoneyField(StringField):
-    """An amount typed as 150, 150.50 or 150,50; .cents holds the parsed value (None when empty)."""
+    """An amount as people type it in the shop's locale; .cents holds the parsed value (None when empty)."""
 
     cents: int | None = None
 
     def pre_validate(self, form):
+        text = (self.data or "").strip()
         try:
-            self.cents = parse_amount_cents(self.data)
-        except ValueError:
+            self.cents = parse_money(text) if text else None
+        except ValueError as exc:
             self.cents = None
-            raise ValidationError("Enter an amount like 150 or 150.00.") from None
+            raise ValidationError(str(exc)) from None
+        if self.cents is not None and self.cents < 0:
+            self.cents = None
+            raise ValidationError("Enter an amount of zero or more.")
 
 
 class JobForm(FlaskForm):

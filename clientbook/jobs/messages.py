@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from clientbook.extensions import db
 from clientbook.models import Job, MessageTemplate, Reminder, Shop, User
+from clientbook.money import format_money
 from clientbook.placeholders import fill_placeholders, placeholder_values
-from clientbook.web import format_money
 
 JOB_PLACEHOLDERS = ("job_title", "ticket", "due_date", "balance_due")
 # The shop can word it its own way: an active message template with this name is used instead.

@@ -11,14 +11,13 @@ from flask_login import current_user, login_required
 
 from clientbook.clients.access import get_client_or_404
 from clientbook.clients.card_views import editable_client
-from clientbook.clients.filters import shop_today
 from clientbook.clients.queries import staff_members
 from clientbook.extensions import db
 from clientbook.jobs import bp
 from clientbook.jobs.forms import JobForm, JobPurchaseForm
 from clientbook.jobs.messages import ready_message
 from clientbook.jobs.queries import job_history, job_photos, ready_stage_ids
-from clientbook.shop import current_shop
+from clientbook.shop import current_shop, shop_today
 from clientbook.jobs.records import (
     JobError, active_job_types, create_job, job_to_purchase, move_job, next_stage, purchase_draft,
     wish_to_opportunity,
@@ -233,7 +232,7 @@ def to_purchase(job_id: int):
     if request.method == "GET":
         form = JobPurchaseForm(formdata=None, data={
             "description": draft.description, "amount": f"{draft.amount_cents / 100:.2f}",
-            "purchased_on": shop_today(current_shop())})
+            "purchased_on": shop_today()})
     else:
         form = JobPurchaseForm()
         if form.validate_on_submit():
