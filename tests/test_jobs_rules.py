@@ -92,7 +92,7 @@ def test_stage_rule_reminder_draft_fills_job_placeholders(ctx):
     reminder = db.session.scalar(sa.select(Reminder))
     ticket = db.session.get(Job, job_id).ticket
     _subject, body = draft_for_reminder(reminder)
-    assert body == f"Hi Iris, Restring pearls ({ticket}) is ready. Balance €65.00, due 3 December 2026."
+    assert body == f"Hi Iris, Restring pearls ({ticket}) is ready. Balance 65,00\u00a0€, due 3 December 2026."  # the French shop writes money the French way
 
 
 def test_job_placeholders_are_known_to_templates():
@@ -129,7 +129,7 @@ def test_ready_message_reads_well_and_a_shop_template_wins(ctx):
     db.session.add(MessageTemplate(name="Ready to collect", channel="sms", subject="", body="{ticket} ready, {balance_due}"))
     db.session.commit()
     _subject, body, template_id = ready_message(job, ada, shop, "sms")
-    assert body == f"{job.ticket} ready, €0.00" and template_id is not None
+    assert body == f"{job.ticket} ready, 0,00\u00a0€" and template_id is not None
 
 
 def test_one_tap_ready_message_is_logged_and_opens_the_app(client, auth, app, shop):

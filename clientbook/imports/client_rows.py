@@ -14,9 +14,10 @@ from clientbook.contacts import InvalidEmail, normalize_email, normalize_phone
 from clientbook.imports.formats import Format
 from clientbook.imports.reading import Table
 from clientbook.imports.values import (
-    BadValue, DateValue, clean_cell, parse_consent, parse_date, parse_count, parse_money, parse_tags,
+    BadValue, DateValue, clean_cell, parse_consent, parse_date, parse_count, parse_tags,
     parse_unsubscribed_flag,
 )
+from clientbook.money import parse_money
 
 
 @dataclass
@@ -206,7 +207,7 @@ def _read_row(reader: RowReader, number: int, cells: list[str], country: str,
         raw = reader.get(cells, name)
         try:
             value = parse(raw[:40]) if raw else None
-        except BadValue as exc:
+        except ValueError as exc:  # BadValue is one too
             found.append(Problem(number, f"{label}: {exc} Left out.", skipped=False))
             continue
         if value is not None and 0 <= value < 10**13:
