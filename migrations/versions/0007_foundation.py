@@ -1,7 +1,7 @@
 """The SQL function fold(text) on PostgreSQL; possible duplicates no longer use lower(name)
 
-Revision ID: 0006_foundation
-Revises: 0005_imports
+Revision ID: 0007_foundation
+Revises: 0006_floor
 Create Date: 2026-12-02 05:10:00
 
 SQLite gets fold() from the app on every connection (clientbook.database); PostgreSQL keeps
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from clientbook.text import POSTGRES_DROP_FOLD_FUNCTION, postgres_fold_function
 
-revision = '0006_foundation'
-down_revision = '0005_imports'
+revision = '0007_foundation'
+down_revision = '0006_floor'
 branch_labels = None
 depends_on = None
 
