@@ -13,7 +13,8 @@ import sqlite3
 from flask import Flask, Response, g, has_request_context, make_response, render_template, request
 from sqlalchemy import DDL, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from markupsafe import escape
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from clientbook.extensions import db
 from clientbook.text import POSTGRES_DROP_FOLD_FUNCTION, postgres_fold_function, sql_fold
@@ -118,7 +119,14 @@ def problem_response(status: int, words: str) -> Response:
         response = make_response(words, status)
         response.mimetype = "text/plain"
     else:
-        response = make_response(render_template("error.html", title=words.split(":")[0], message=words), status)
+        title = words.split(":")[0]
+        try:
+            body = render_template("error.html", title=title, message=words)
+        except SQLAlchemyError:
+            # The page around the message needs the database (who is signed in): say it plainly.
+            body = (f"<!doctype html><html lang=\"en\"><title>{escape(title)}</title>"
+                    f"<h1>{escape(title)}</h1><p>{escape(words)}</p></html>")
+        response = make_response(body, status)
     if status == 503:
         response.headers["Retry-After"] = "2"
     return response
@@ -126,7 +134,10 @@ def problem_response(status: int, words: str) -> Response:
 
 def init_app(app: Flask) -> None:
     def handle(error):
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass  # the connection itself failed: nothing to roll back
         g.database_writes_done = True  # the error page only reads, even while a writer holds the lock
         known = classify(error)
         if known is None:

@@ -37,6 +37,8 @@ def test_bench_runs_on_a_tiny_book_and_reports_every_figure(tmp_path, request):
     assert "60 rows: " in report["seconds"]["import"]["detail"]
     assert report["bytes"]["first_page"]["bytes"] > 0 and report["bytes"]["partial"]["bytes"] > 0
     assert any(path.endswith("htmx.min.js") for path in report["bytes"]["first_page_files"])
+    writes = report["concurrent_writes"]
+    assert writes["writes"] > 0 and writes["verdict"] in ("PASS", "OVER"), writes
 
     # The book is kept for the next run, keyed by size and schema.
     assert len(list((tmp_path / "cache").glob("book-200-*.sqlite3"))) == 1

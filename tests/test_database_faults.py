@@ -128,3 +128,27 @@ def test_a_full_disk_is_said_in_words_and_saves_nothing(tiny_disk, tmp_path):
     with app.app_context():
         assert db.session.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
         db.engine.dispose()
+
+
+def test_a_read_only_instance_is_said_in_words(tiny_disk):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tiny_disk / 'clientbook.sqlite3'}",
+                      "HUEY_IMMEDIATE": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        db.create_all()
+        make_shop()
+        ada = make_user("Ada Associate", Role.ASSOCIATE)
+        marc = add_client("Marc", "Dupont", owner_id=ada.id).id
+        db.session.commit()
+        db.engine.dispose()
+    client = app.test_client()
+    AuthActions(client).login("associate")
+    with app.app_context():
+        db.engine.dispose()  # a filesystem with files open for writing can't be made read-only
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    answer = client.post(f"/clients/{marc}/notes", headers=HX, data={"note-body": "Prefers gold"})
+    assert answer.status_code == 503, answer.text[:300]
+    assert "read-only" in answer.text
+    page = client.post(f"/clients/{marc}/notes", data={"note-body": "Prefers gold"})
+    assert page.status_code == 503 and "read-only" in page.text and "Traceback" not in page.text
+    with app.app_context():
+        db.engine.dispose()
