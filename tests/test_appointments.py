@@ -207,3 +207,26 @@ def test_without_a_channel_the_associate_reminds_by_hand(app, client, auth, shop
     response = client.post(f"/appointments/{appointment_id}/remind")
     assert response.status_code == 200 and b"sms:+33612345678?body=Hello%20Camille" in response.data
     assert b"Remind Camille about" not in client.get("/today").data
+
+
+def test_an_appointment_can_be_for_one_of_the_clients_open_jobs(app, client, auth, shop, camille):
+    from clientbook.jobs.records import active_job_types, create_job, ensure_job_types
+    from clientbook.models import Client
+
+    with app.app_context():
+        ensure_job_types()
+        job_type = active_job_types()[0]
+        job = create_job(db.session.get(Client, camille), job_type, title="Resize ring to 54", user=None)
+        other = create_job(make_client(first_name="Other", phone="+33699999999"), job_type, title="Not hers",
+                           user=None)
+        db.session.commit()
+        job_id, other_id = job.id, other.id
+    auth.login("associate")
+    day = date.today() + timedelta(days=4)
+    assert b"Resize ring to 54" in client.get(f"/clients/{camille}/appointments/new").data
+    assert book(client, camille, shop["associate"], day, "10:00", job_id=other_id).status_code == 422
+    assert book(client, camille, shop["associate"], day, "10:00", job_id=job_id).status_code == 303
+    with app.app_context():
+        appointment = db.session.scalar(sa.select(Appointment))
+        assert appointment.job_id == job_id
+    assert b"Resize ring to 54" in client.get(f"/appointments/{appointment.id}").data

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField, TimeField
+from wtforms import DateField, HiddenField, SelectField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from clientbook.models import APPOINTMENT_PURPOSES
@@ -19,14 +19,12 @@ class AppointmentForm(FlaskForm):
     purpose = SelectField("Purpose", choices=[(p, p.capitalize()) for p in APPOINTMENT_PURPOSES])
     associate_id = SelectField("With", coerce=int)
     notes = TextAreaField("Notes", validators=[Length(max=2000)])
-    job_id = IntegerField("Job", default=None, validators=[NumberRange(min=1, max=2**31 - 1)])
+    job_id = SelectField("For the job", coerce=int, default=0)
     # Set once the booker has seen the conflicts and books anyway.
     confirm = HiddenField(default="")
 
-    def __init__(self, *args, staff=(), **kwargs):
+    def __init__(self, *args, staff=(), jobs=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.associate_id.choices = [(person.id, person.name) for person in staff]
-        self.job_id.flags.optional = True
-        if not self.job_id.raw_data or self.job_id.raw_data == [""]:
-            self.job_id.validators = []
-            self.job_id.data = None
+        # Only the client's open jobs can be chosen: an id from elsewhere fails validation.
+        self.job_id.choices = [(0, "No job")] + [(job.id, f"{job.ticket} · {job.title}") for job in jobs]

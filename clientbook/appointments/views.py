@@ -16,7 +16,7 @@ from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.settings import enabled_channels
 from clientbook.messaging.views import record_handoff
-from clientbook.models import APPOINTMENT_OUTCOMES, Appointment, User, utcnow
+from clientbook.models import APPOINTMENT_OUTCOMES, Appointment, Job, User, utcnow
 from clientbook.shop import current_shop
 from clientbook.web import hx_redirect, render
 
@@ -25,6 +25,11 @@ OUTCOME_LABELS = {"attended": "Attended", "no_show": "No-show", "rescheduled": "
 
 def active_staff() -> list[User]:
     return list(db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))
+
+
+def open_jobs(client_id: int) -> list[Job]:
+    return list(db.session.scalars(sa.select(Job).where(Job.client_id == client_id, Job.closed_at.is_(None))
+                                   .order_by(Job.created_at.desc()).limit(50)))
 
 
 def get_appointment_or_404(appointment_id: int) -> Appointment:
@@ -46,7 +51,7 @@ def _form_context(client, form, found_conflicts, zone) -> dict:
 def new(client_id: int):
     client = get_client_or_404(client_id)
     zone = booking.shop_zone()
-    form = AppointmentForm(staff=active_staff())
+    form = AppointmentForm(staff=active_staff(), jobs=open_jobs(client.id))
     if request.method == "GET":
         form.associate_id.data = client.assigned_to_id or current_user.id
         form.day.data = form.day.data or booking.local_today(zone) + timedelta(days=1)
@@ -58,7 +63,8 @@ def new(client_id: int):
             appointment = Appointment(
                 client_id=client.id, associate_id=form.associate_id.data, starts_at=starts_at,
                 duration_minutes=form.duration_minutes.data, purpose=form.purpose.data,
-                notes=(form.notes.data or "").strip(), job_id=form.job_id.data, created_by_id=current_user.id,
+                notes=(form.notes.data or "").strip(), job_id=form.job_id.data or None,
+                created_by_id=current_user.id,
             )
             db.session.add(appointment)
             db.session.commit()

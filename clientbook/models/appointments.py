@@ -23,8 +23,7 @@ class Appointment(db.Model):
     duration_minutes: Mapped[int] = mapped_column(default=30)
     purpose: Mapped[str] = mapped_column(sa.String(40), default="consultation")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
-    # A job on the client (the jobs feature); no foreign key so either side can land first.
-    job_id: Mapped[int | None]
+    job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job.id", ondelete="SET NULL"))  # e.g. a fitting for an order
     outcome: Mapped[str | None] = mapped_column(sa.String(12))  # APPOINTMENT_OUTCOMES
     outcome_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
@@ -34,6 +33,7 @@ class Appointment(db.Model):
 
     client = relationship("Client")
     associate: Mapped[User | None] = relationship(foreign_keys=[associate_id])
+    job = relationship("Job")
 
     __table_args__ = (
         sa.Index("ix_appointment_associate_start", "associate_id", "starts_at"),
