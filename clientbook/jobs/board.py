@@ -15,6 +15,15 @@ from clientbook.web import render
 DUE_FILTERS = {"": "Any due date", "overdue": "Overdue", "week": "Due this week"}
 
 
+def stage_moves(stages) -> dict[int, list]:
+    """The one-tap moves offered from each stage: the next stage, and any later closing one."""
+    moves = {}
+    for index, stage in enumerate(stages):
+        later = stages[index + 1:]
+        moves[stage.id] = later[:1] + [s for s in later[1:] if s.closing]
+    return moves
+
+
 @bp.get("/jobs")
 @login_required
 def board_page():
@@ -36,4 +45,5 @@ def board_page():
     columns = board(job_type, current_user, shop, mine=scope == "mine", due=due, today=today) if job_type else []
     here = url_for("jobs.board_page", type=job_type.id if job_type else None, scope=scope, due=due or None)
     return render("jobs/board.html", "board", types=types, job_type=job_type, columns=columns, scope=scope, due=due,
-                  due_filters=DUE_FILTERS, today=today, here=here, shown=BOARD_COLUMN_SHOWN)
+                  due_filters=DUE_FILTERS, today=today, here=here, shown=BOARD_COLUMN_SHOWN,
+                  moves=stage_moves(job_type.active_stages) if job_type else {})

@@ -13,7 +13,7 @@ from clientbook.extensions import db
 from clientbook.models import Client, Job, JobType, Photo, Shop, Stage, StageChange, User
 
 CARD_CLOSED_SHOWN = 3
-BOARD_COLUMN_SHOWN = 40  # jobs per stage column before "more"; the totals still count them all
+BOARD_COLUMN_SHOWN = 20  # jobs per stage column before "more"; the totals still count them all
 READY_AFTER_DAYS = 3  # "ready to collect" jobs show on Today once they have waited this long
 TODAY_SHOWN = 15
 
@@ -101,13 +101,17 @@ def board(job_type: JobType, user: User, shop: Shop | None, *, mine: bool, due: 
         if stage_id in columns:
             columns[stage_id].count, columns[stage_id].value_cents = count, int(value or 0)
 
-    # Each column's first jobs: soonest due first, undated last. One query per stage keeps each an index range.
+    # Each column's first jobs: soonest due first, undated last. Dated ones are read in the order of
+    # ix_job_type_stage (type, stage, due_on), so each query stops after a screenful.
     for column in columns.values():
         if not column.count:
             continue
-        rows = db.session.scalars(scoped(sa.select(Job)).where(Job.stage_id == column.stage.id, recent)
-                                  .order_by(Job.due_on.is_(None), Job.due_on, Job.id).limit(BOARD_COLUMN_SHOWN))
-        column.jobs = list(rows)
+        in_column = scoped(sa.select(Job)).where(Job.stage_id == column.stage.id, recent)
+        column.jobs = list(db.session.scalars(in_column.where(Job.due_on.is_not(None))
+                                              .order_by(Job.due_on, Job.id).limit(BOARD_COLUMN_SHOWN)))
+        if len(column.jobs) < BOARD_COLUMN_SHOWN:
+            column.jobs += db.session.scalars(in_column.where(Job.due_on.is_(None)).order_by(Job.id)
+                                              .limit(BOARD_COLUMN_SHOWN - len(column.jobs)))
     _load_clients_and_people([job for column in columns.values() for job in column.jobs])
     return list(columns.values())
 

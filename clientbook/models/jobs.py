@@ -93,8 +93,10 @@ class Job(db.Model):
     wishlist_item: Mapped[WishlistItem | None] = relationship()
 
     __table_args__ = (
-        # The board: one type's jobs, stage by stage.
+        # The board: one type's jobs, stage by stage, soonest due first...
         sa.Index("ix_job_type_stage", "job_type_id", "stage_id", "due_on"),
+        # ...and its per-stage counts and value totals read from the index alone.
+        sa.Index("ix_job_board_totals", "job_type_id", "stage_id", "closed_at", "value_cents", "assigned_to_id"),
         # The card: a client's open jobs first.
         sa.Index("ix_job_client_closed", "client_id", "closed_at"),
         # Today: an associate's open jobs by due day.
