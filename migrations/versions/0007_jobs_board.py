@@ -1,15 +1,15 @@
 """Jobs board: per-stage totals from a covering index
 
-Revision ID: 0006_jobs_board
-Revises: 0005_imports
+Revision ID: 0007_jobs_board
+Revises: 0006_floor
 Create Date: 2026-12-02 05:45:00
 
 """
 from alembic import op
 
 
-revision = '0006_jobs_board'
-down_revision = '0005_imports'
+revision = '0007_jobs_board'
+down_revision = '0006_floor'
 branch_labels = None
 depends_on = None
 
