@@ -53,7 +53,11 @@ def run_measures(ctx, registry, when: str, args) -> dict:
     for item in registry.measures:
         if item.when == when and selected(item.name, args):
             ctx.log(f"Measuring {item.label}...")
-            results[(item.group, item.name)] = item.run(ctx)
+            try:
+                results[(item.group, item.name)] = item.run(ctx)
+            except Exception as exc:  # one broken measure must not cost the others' figures
+                ctx.log(f"{item.label} failed: {type(exc).__name__}: {str(exc)[:2000]}")
+                results[(item.group, item.name)] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     return results
 
 

@@ -51,8 +51,9 @@ def evaluate(registry, measured: dict, figures: dict, book: dict) -> dict:
         if (item.group, item.name) not in figures:
             continue
         values = figures[(item.group, item.name)]
+        failed = "error" in values
         row = {**values, **item.budget_json(clients),
-               "verdict": verdict(item.passes(values, clients) if item.passes else None)}
+               "verdict": "ERROR" if failed else verdict(item.passes(values, clients) if item.passes else None)}
         if item.group is None:
             result[item.name] = row
         else:
@@ -60,7 +61,7 @@ def evaluate(registry, measured: dict, figures: dict, book: dict) -> dict:
     verdicts = [row.get("verdict") for group in result.values() if isinstance(group, dict)
                 for row in group.values() if isinstance(row, dict)]
     verdicts += [row.get("verdict") for row in result.values() if isinstance(row, dict)]
-    result["verdict"] = "OVER" if "OVER" in verdicts else "PASS"
+    result["verdict"] = "ERROR" if "ERROR" in verdicts else ("OVER" if "OVER" in verdicts else "PASS")
     return result
 
 
@@ -92,7 +93,8 @@ def table(registry, result: dict) -> str:
         row = result[item.name] if item.group is None else result.get(item.group, {}).get(item.name)
         if row is None:
             continue
-        lines.append(f"{item.label:<46}{item.summary(row):>{WIDE}}  {item.budget(clients):<24}{row['verdict']}")
+        summary = f"failed: {row['error'][:WIDE - 8]}" if "error" in row else item.summary(row)
+        lines.append(f"{item.label:<46}{summary:>{WIDE}}  {item.budget(clients):<24}{row['verdict']}")
     byte_labels = {item.bytes_key or item.name: f"{item.label}: largest (gzip)" for item in registry.requests}
     byte_labels["first_page"] = "first page load (gzip: HTML+CSS+JS)"
     for name, row in result["bytes"].items():

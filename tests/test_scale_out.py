@@ -114,6 +114,33 @@ def scale_database(postgres_server_url):
         connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+@pytest.mark.postgres
+def test_reminders_for_a_whole_import_fit_in_postgresql_statements(scale_database):
+    """After a 50 000-row import, generation runs for every new client: more ids than PostgreSQL
+    takes parameters in one statement (65 535), so they go in batches."""
+    from clientbook.reminders.generation import generate_for_clients
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": scale_database,
+                      "HUEY_IMMEDIATE": True})
+    with app.app_context():
+        db.create_all()
+        db.session.add(Shop(name="Maison Perle", country="FR", timezone="Europe/Paris", currency="EUR"))
+        db.session.flush()
+        shop_created.send(app)
+        from clientbook.reminders.generation import shop_today
+
+        today = shop_today()
+        marc = add_client("Marc", "Dupont")
+        add_date(marc, "birthday", today.month, min(today.day, 28))
+        db.session.commit()
+        assert generate_for_clients([*range(marc.id + 1, marc.id + 70_001), marc.id], today) >= 1
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Reminder)
+                                 .where(Reminder.client_id == marc.id)) >= 1
+        db.session.remove()
+        db.engine.dispose()
+
+
 class Processes:
     """Child processes with logs in a folder; stopped (or killed) at the end."""
 

@@ -194,13 +194,25 @@ def enabled_rules() -> list[ReminderRule]:
     ))
 
 
+# Each client id is a bound parameter (twice in some rules), and drivers cap a statement's
+# parameters (PostgreSQL: 65 535): a 50 000-row import's clients go in batches.
+CLIENT_IDS_PER_STATEMENT = 10_000
+
+
 def generate(start: date, end: date, client_ids=None, rules: list[ReminderRule] | None = None) -> int:
     """Create the reminders due in [start, end]; returns how many were new. Doesn't commit."""
     if end < start:
         return 0
+    rules = rules if rules is not None else enabled_rules()
+    if client_ids is None:
+        batches = [None]
+    else:
+        ids = list(client_ids)
+        batches = [ids[i:i + CLIENT_IDS_PER_STATEMENT] for i in range(0, len(ids), CLIENT_IDS_PER_STATEMENT)]
     created = 0
-    for rule in rules if rules is not None else enabled_rules():
-        created += _insert_candidates(candidate_select(rule, start, end, client_ids))
+    for batch in batches:
+        for rule in rules:
+            created += _insert_candidates(candidate_select(rule, start, end, batch))
     return created
 
 
