@@ -1,15 +1,15 @@
 """Jobs board: per-stage totals from a covering index
 
-Revision ID: 0008_jobs_board
-Revises: 0007_foundation
+Revision ID: 0009_jobs_board
+Revises: 0008_conv_jobs
 Create Date: 2026-12-02 05:45:00
 
 """
 from alembic import op
 
 
-revision = '0008_jobs_board'
-down_revision = '0007_foundation'
+revision = '0009_jobs_board'
+down_revision = '0008_conv_jobs'
 branch_labels = None
 depends_on = None
 
