@@ -97,7 +97,9 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
-def test_a_full_disk_is_said_in_words_and_saves_nothing(tiny_disk, tmp_path):
+@pytest.fixture
+def on_tiny_disk(tiny_disk):
+    """(app, signed-in associate, their client's id) with the database on the tiny filesystem."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tiny_disk / 'clientbook.sqlite3'}",
                       "HUEY_IMMEDIATE": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -108,6 +110,13 @@ def test_a_full_disk_is_said_in_words_and_saves_nothing(tiny_disk, tmp_path):
         db.session.commit()
     client = app.test_client()
     AuthActions(client).login("associate")
+    yield app, client, marc
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_full_disk_is_said_in_words_and_saves_nothing(tiny_disk, on_tiny_disk):
+    app, client, marc = on_tiny_disk
     filler = tiny_disk / "filler"
     with open(filler, "wb", buffering=0) as handle:
         try:
@@ -127,21 +136,10 @@ def test_a_full_disk_is_said_in_words_and_saves_nothing(tiny_disk, tmp_path):
     assert notes(app) == [big_note.strip()]
     with app.app_context():
         assert db.session.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
-        db.engine.dispose()
 
 
-def test_a_read_only_instance_is_said_in_words(tiny_disk):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tiny_disk / 'clientbook.sqlite3'}",
-                      "HUEY_IMMEDIATE": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        db.create_all()
-        make_shop()
-        ada = make_user("Ada Associate", Role.ASSOCIATE)
-        marc = add_client("Marc", "Dupont", owner_id=ada.id).id
-        db.session.commit()
-        db.engine.dispose()
-    client = app.test_client()
-    AuthActions(client).login("associate")
+def test_a_read_only_instance_is_said_in_words(tiny_disk, on_tiny_disk):
+    app, client, marc = on_tiny_disk
     with app.app_context():
         db.engine.dispose()  # a filesystem with files open for writing can't be made read-only
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
@@ -150,5 +148,3 @@ def test_a_read_only_instance_is_said_in_words(tiny_disk):
     assert "read-only" in answer.text
     page = client.post(f"/clients/{marc}/notes", data={"note-body": "Prefers gold"})
     assert page.status_code == 503 and "read-only" in page.text and "Traceback" not in page.text
-    with app.app_context():
-        db.engine.dispose()
