@@ -23,9 +23,9 @@ from flask_login import current_user
 from clientbook.clients.access import get_client_or_404
 from clientbook.extensions import db
 from clientbook.imports.exporting import neutralise
-from clientbook.media import client_media_paths, erase_client_media, media_root
+from clientbook.media import client_media_paths, media_root, remove_unreferenced
 from clientbook.messaging.consent import suppress
-from clientbook.models import Client, ClientExternalId, Message, PrivacyRequest, Purchase, Thread, utcnow
+from clientbook.models import Client, ClientExternalId, Message, Photo, PrivacyRequest, Purchase, Thread, utcnow
 from clientbook.roles import manager_required
 from clientbook.web import render
 
@@ -115,7 +115,8 @@ def erased_clients_card() -> Client:
 
 
 def erase_client(client: Client, user_id: int | None) -> str:
-    """Erase the client (and cards merged into it); returns what was done, in words. Commits."""
+    """Erase the client (and cards merged into it) in one transaction, then their photo files;
+    returns what was done, in words."""
     client_id = client.id
     cards = [client, *db.session.scalars(sa.select(Client).where(Client.merged_into_id == client_id))]
     ids = [card.id for card in cards]
@@ -131,15 +132,17 @@ def erase_client(client: Client, user_id: int | None) -> str:
         .execution_options(synchronize_session=False)).rowcount
     db.session.execute(sa.delete(Thread).where(Thread.id.in_(thread_ids)).execution_options(
         synchronize_session=False))
+    photo_hashes = set(db.session.scalars(sa.select(Photo.sha256).where(Photo.client_id.in_(ids))))
+    db.session.execute(sa.delete(Photo).where(Photo.client_id.in_(ids)).execution_options(
+        synchronize_session=False))
     db.session.execute(sa.update(PrivacyRequest).where(PrivacyRequest.client_id.in_(ids)).values(summary=""))
-    db.session.commit()
-    photos = sum(erase_client_media(card_id) for card_id in ids)  # commits: rows first, then files
     db.session.execute(sa.update(Client).where(Client.merged_into_id.in_(ids)).values(merged_into_id=None))
     db.session.execute(sa.delete(Client).where(Client.id.in_(ids)).execution_options(synchronize_session=False))
     summary = (f"{len(ids)} card(s) erased; {kept} purchase(s) kept without a name; "
-               f"{removed} message(s) and {photos} photo file(s) removed.")
+               f"{removed} message(s) and {len(photo_hashes)} photo(s) removed.")
     db.session.add(PrivacyRequest(kind="erase", client_id=client_id, user_id=user_id, summary=summary))
     db.session.commit()
+    remove_unreferenced(photo_hashes)  # files only once the rows are gone for good
     return summary
 
 
