@@ -333,3 +333,17 @@ def test_ticket_prints_with_a_qr_code_to_the_job(client, auth, app, shop, ada_cl
     assert ticket in page and "Maison Perle" in page and "Éloïse Marchand" in page and "24 Dec 2026" in page
     assert "15,00\u00a0€" in page and 'src="data:image/svg+xml' in page and "@media print" not in page
     assert page.count('class="ticket"') == 1 and page.count('class="tag"') == 1
+
+
+def test_merging_duplicates_moves_their_jobs_and_photos(app, shop, ada_client, bea_client):
+    from clientbook.clients.merge import merge_clients
+    from clientbook.models import Photo
+
+    with app.app_context():
+        job_id = make_job(bea_client, title="Watch strap")
+        db.session.add(Photo(client_id=bea_client, job_id=job_id, sha256="a" * 64, width=1, height=1, size_bytes=1))
+        db.session.commit()
+        merge_clients(ada_client, [bea_client], db.session.get(User, shop["manager"]))
+        db.session.commit()
+        assert db.session.get(Job, job_id).client_id == ada_client
+        assert db.session.scalar(sa.select(Photo.client_id)) == ada_client

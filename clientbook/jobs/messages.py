@@ -8,7 +8,6 @@ from clientbook.models import Job, MessageTemplate, Reminder, Shop, User
 from clientbook.money import format_money
 from clientbook.placeholders import fill_placeholders, placeholder_values
 
-JOB_PLACEHOLDERS = ("job_title", "ticket", "due_date", "balance_due")
 # The shop can word it its own way: an active message template with this name is used instead.
 READY_TEMPLATE_NAME = "Ready to collect"
 READY_DRAFT = (
