@@ -176,7 +176,8 @@ def test_suppression_blocks_and_survives_deleting_the_client(app, shop):
 def test_new_shop_can_hand_off_a_text_from_the_card(app, client, auth, shop):
     with app.app_context():
         camille = make_client(assigned_to_id=shop["associate"])
-        make_template("sms", "Hi {first_name} & welcome!\nSee you at {shop_name}?")
+        # The shop's neutral check-in: what a client with no recent purchase or occasion gets.
+        make_template("sms", "Hi {first_name} & welcome!\nSee you at {shop_name}?", name="Keeping in touch")
         camille_id = camille.id
     auth.login("associate")
     response = client.post(f"/clients/{camille_id}/handoff/handoff_sms", headers={"HX-Request": "true"})
@@ -187,8 +188,9 @@ def test_new_shop_can_hand_off_a_text_from_the_card(app, client, auth, shop):
     assert "data-handoff-auto" in html
     with app.app_context():
         message = db.session.scalar(sa.select(Message))
-        assert (message.channel, message.state, message.client_id) == ("handoff_sms", "sent", camille_id)
-        assert message.user_id == shop["associate"] and message.sent_at is not None
+        # Logged when tapped; it counts as sent only once the associate answers "Sent?".
+        assert (message.channel, message.state, message.client_id) == ("handoff_sms", "handed_off", camille_id)
+        assert message.user_id == shop["associate"] and message.sent_at is None
         assert message.body == "Hi Camille & welcome!\nSee you at Maison Perle?"
 
 
@@ -215,7 +217,7 @@ def test_associate_cannot_message_someone_elses_client_in_a_strict_shop(app, cli
 def test_compose_page_shows_channels_and_draft(app, client, auth, shop):
     with app.app_context():
         camille_id = make_client(email_opt_in=False).id
-        make_template("sms", "Bonjour {first_name}, c'est {associate_first_name}.")
+        make_template("sms", "Bonjour {first_name}, c'est {associate_first_name}.", name="Keeping in touch")
     auth.login("manager")
     response = client.get(f"/clients/{camille_id}/message?channel=whatsapp")
     html = response.get_data(as_text=True)

@@ -16,6 +16,7 @@ from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.outbox import enqueue_delivery, queue_message
 from clientbook.messaging.settings import CHANNEL_LABELS
+from clientbook.messaging.handoff import confirm_handoff
 from clientbook.messaging.views import channel_options, message_errors, pick_channel, record_handoff
 from clientbook.models import HANDOFF_CHANNELS, Client, Message, Thread, THREAD_STATES, User
 from clientbook.roles import manager_required
@@ -175,8 +176,9 @@ def handoff_sent(thread_id: int, message_id: int):
     message = db.session.get(Message, message_id)
     if message is None or message.thread_id != thread.id or message.channel not in HANDOFF_CHANNELS:
         abort(404)
-    if request.form.get("sent") == "no":
-        message.state, message.error = "failed", "Not sent from the associate's phone."
+    sent = request.form.get("sent") != "no"
+    confirm_handoff(message, sent)
+    if not sent:
         threads.set_state(thread, "needs_reply")
     db.session.commit()
     return hx_redirect(url_for("conversations.show", thread_id=thread.id))

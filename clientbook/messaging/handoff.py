@@ -39,3 +39,38 @@ def handoff_link(channel: str, address: str, subject: str, body: str) -> str:
     if channel == "whatsapp":
         return whatsapp_link(address, body)
     raise ValueError(f"{channel} is not a hand-off channel")
+
+
+# ---- what a hand-off did ------------------------------------------------------------------------
+# A hand-off is logged the moment it is tapped, as "handed_off": the associate's app may or may not
+# have sent it. The app asks "Sent?" when they come back; only "Sent" counts for results and
+# attribution (messaging.attribution counts "sent"), "Not sent" ends as failed.
+
+HANDED_OFF = "handed_off"
+# How a reminder answered through a channel reads as its outcome.
+CHANNEL_OUTCOME = {"handoff_sms": "texted", "whatsapp": "texted", "sms": "texted",
+                   "handoff_email": "emailed", "email": "emailed"}
+NOT_SENT = "Not sent (the associate said so)."
+
+
+def close_reminder_by_message(reminder, channel: str, by, today) -> None:
+    """Sending from a reminder closes it, with the channel as its outcome (Undo reopens it)."""
+    from clientbook.reminders import actions
+
+    if reminder is not None and reminder.is_open:
+        actions.complete(reminder, CHANNEL_OUTCOME[channel], by, today)
+
+
+def confirm_handoff(message, sent: bool, reminder=None) -> None:
+    """The associate's answer to "Sent?". "Not sent" also reopens the reminder the tap closed."""
+    from clientbook.models import utcnow
+    from clientbook.reminders import actions
+
+    if message.state != HANDED_OFF:
+        return
+    if sent:
+        message.state, message.sent_at = "sent", message.sent_at or message.created_at or utcnow()
+        return
+    message.state, message.error = "failed", NOT_SENT
+    if reminder is not None and reminder.state == "done" and reminder.outcome == CHANNEL_OUTCOME.get(message.channel):
+        actions.reopen(reminder)

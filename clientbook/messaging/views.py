@@ -9,17 +9,19 @@ from flask_login import current_user, login_required
 from clientbook.clients.access import get_client_or_404
 from clientbook.extensions import db
 from clientbook.messaging import bp, consent
-from clientbook.messaging.drafts import default_template, render_text, templates_for
-from clientbook.messaging.handoff import handoff_link
+from clientbook.messaging.drafts import choose_draft, ensure_check_in_template, missing_for, templates_for
+from clientbook.messaging.handoff import HANDED_OFF, close_reminder_by_message, confirm_handoff, handoff_link
 from clientbook.messaging.outbox import enqueue_delivery, mark_checked, queue_message
 from clientbook.messaging.settings import CHANNEL_LABELS, enabled_channels
 from clientbook.messaging.sms_length import sms_length
 from clientbook.models import HANDOFF_CHANNELS, Client, Message, MessageTemplate, Reminder, utcnow
+from clientbook.placeholders import fill_placeholders, placeholder_values
 from clientbook.reminders.actions import may_act_on
-from clientbook.reminders.drafts import draft_for_reminder
+
 from clientbook.reminders.wording import occasion_label
-from clientbook.shop import current_shop
-from clientbook.web import hx_redirect, render
+from clientbook.reminders.today import open_for_client
+from clientbook.shop import current_shop, shop_today
+from clientbook.web import hx_redirect, render, wants_partial
 
 CHANNEL_ORDER = ("handoff_sms", "whatsapp", "handoff_email", "sms", "email")
 PREFERRED_TO_CHANNEL = {"sms": ("sms", "handoff_sms"), "email": ("email", "handoff_email"),
@@ -53,17 +55,11 @@ def _reminder(client: Client, reminder_id: str | None) -> Reminder | None:
     return reminder
 
 
-def initial_draft(client: Client, channel: str, template: MessageTemplate | None, reminder) -> tuple[str, str]:
-    if reminder is not None and reminder.client_id == client.id and template is None:
-        return draft_for_reminder(reminder)
-    shop = current_shop()
-    if template is None:
-        from clientbook.messaging.drafts import FALLBACK_BODY
-
-        return "", render_text(FALLBACK_BODY, client, current_user, shop).strip()
-    date_label = occasion_label(reminder) if reminder is not None else ""
-    subject = render_text(template.subject or template.name, client, current_user, shop, date_label)
-    return subject.strip(), render_text(template.body, client, current_user, shop, date_label).strip()
+def due_reminder(client: Client) -> Reminder | None:
+    """The signed-in user's reminder for this client that is due (today or overdue): what a one-tap answers."""
+    today = shop_today()
+    return next((r for r in open_for_client(client.id)
+                 if r.owner_id == current_user.id and r.action_date <= today), None)
 
 
 def _compose_context(client: Client, channel: str | None, template_id: str | None, reminder,
@@ -71,20 +67,25 @@ def _compose_context(client: Client, channel: str | None, template_id: str | Non
                      token: str | None = None) -> dict:
     options = channel_options(client)
     channel = pick_channel(client, options, channel)
-    templates = templates_for(channel) if channel else []
+    shop = current_shop()
+    draft = choose_draft(client, current_user, shop, shop_today(), reminder)
+    values = placeholder_values(client, current_user, shop, occasion_label(reminder) if reminder else "")
+    # A template that can't be filled for this client stays listed, marked with what it lacks.
+    templates = [(t, missing_for(t, values)) for t in (templates_for(channel) if channel else [])]
     template = None
     if template_id and str(template_id).isdigit():
-        template = next((t for t in templates if t.id == int(template_id)), None)
-    elif reminder is None and templates:
-        template = templates[0]
-    if reminder is not None and template is None and reminder.rule is not None:
-        template = next((t for t in templates if t.id == reminder.rule.message_template_id), None)
+        template = next((t for t, missing in templates if t.id == int(template_id)), None)
     if body is None:
-        subject, body = initial_draft(client, channel or "handoff_sms", template, reminder)
+        if template is None:
+            subject, body = draft.subject, draft.body
+        else:
+            subject = fill_placeholders(template.subject or template.name, values).strip()
+            body = fill_placeholders(template.body, values).strip()
     option = next((o for o in options if o["channel"] == channel), None)
     return {
         "client": client, "options": options, "channel": channel, "option": option,
-        "templates": templates, "chosen_template": template, "reminder": reminder,
+        "templates": templates, "chosen_template": template or draft.template, "reminder": reminder,
+        "why": draft.why if template is None else "", "today": shop_today(),
         "subject": subject or "", "body": body or "", "errors": errors or {},
         "token": token or uuid.uuid4().hex, "length": sms_length(body or ""),
         "is_email": channel in ("email", "handoff_email"), "is_handoff": channel in HANDOFF_CHANNELS,
@@ -144,6 +145,7 @@ def send(client_id: int):
         purpose="reminder" if reminder else "manual", idempotency_key=f"manual:{token}",
         template_id=template_id, reminder_id=reminder.id if reminder else None,
     )
+    close_reminder_by_message(reminder, channel, current_user, shop_today())
     db.session.commit()
     if created:
         enqueue_delivery(message.id)
@@ -153,35 +155,71 @@ def send(client_id: int):
 
 def record_handoff(client: Client, channel: str, subject: str, body: str, template_id: int | None,
                    reminder_id: int | None, token: str | None) -> tuple[Message, str]:
-    """Log a hand-off as sent (the associate's own app does the sending) and build the link."""
+    """Log a hand-off the moment it is tapped and build the link that opens the associate's app.
+
+    It stays "handed_off" until the associate answers "Sent?". A reminder it answers is closed.
+    """
     address = consent.address_for(client, channel) or ""
-    message, _created = queue_message(
+    message, created = queue_message(
         client=client, channel=channel, body=body, subject=subject, to_address=address,
         user_id=current_user.id, purpose="reminder" if reminder_id else "manual",
         idempotency_key=f"handoff:{token}" if token else None, template_id=template_id, reminder_id=reminder_id,
     )
     if message.state == "queued":
-        message.state, message.sent_at = "sent", utcnow()
+        message.state = HANDED_OFF
+    if created and reminder_id:
+        close_reminder_by_message(db.session.get(Reminder, reminder_id), channel, current_user, shop_today())
     db.session.commit()
     return message, handoff_link(channel, address, subject, body)
+
+
+def _opened(client: Client, message: Message, link: str):
+    reminder = db.session.get(Reminder, message.reminder_id) if message.reminder_id else None
+    return render("messaging/handoff_open.html", "opened", client=client, message=message, link=link,
+                  reminder=reminder)
 
 
 @bp.post("/clients/<int:client_id>/handoff/<channel>")
 @login_required
 def handoff(client_id: int, channel: str):
-    """The card's Text / Email / WhatsApp buttons: the shop's default draft, straight to the app."""
+    """The card's Text / Email / WhatsApp buttons: the draft that fits the moment, straight to the app."""
     client = get_client_or_404(client_id)
     if channel not in HANDOFF_CHANNELS or channel not in enabled_channels():
         abort(404)
     problem = consent.why_not(client, channel)
     if problem:
         return render("messaging/_card_actions.html", None, status=422, client=client, problem=problem)
-    template = default_template(channel)
-    subject, body = initial_draft(client, channel, template, None)
-    message, link = record_handoff(client, channel, subject, body, template.id if template else None, None,
-                                   request.form.get("token"))
-    return render("messaging/handoff_open.html", "opened", client=client, message=message, link=link,
-                  reminder=None)
+    ensure_check_in_template()
+    reminder = due_reminder(client)
+    draft = choose_draft(client, current_user, current_shop(), shop_today(), reminder)
+    message, link = record_handoff(client, channel, draft.subject, draft.body,
+                                   draft.template.id if draft.template else None,
+                                   reminder.id if reminder else None, request.form.get("token"))
+    return _opened(client, message, link)
+
+
+@bp.post("/messaging/messages/<int:message_id>/sent")
+@login_required
+def handoff_answer(message_id: int):
+    """The answer to "Sent?" after a hand-off: Sent counts for results, Not sent does not."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.client_id is None or message.channel not in HANDOFF_CHANNELS:
+        abort(404)
+    client = get_client_or_404(message.client_id)
+    if message.user_id != current_user.id and not current_user.is_manager:
+        abort(404)
+    answer = request.form.get("sent", "")
+    if answer not in ("yes", "no"):
+        abort(400)
+    reminder = db.session.get(Reminder, message.reminder_id) if message.reminder_id else None
+    confirm_handoff(message, answer == "yes", reminder)
+    db.session.commit()
+    if wants_partial():
+        return render("messaging/handoff_open.html", "answered", client=client, message=message, reminder=reminder)
+    target = request.form.get("next", "")
+    if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
+        target = url_for("clients.card", client_id=client.id)
+    return redirect(target, 303)
 
 
 @bp.get("/clients/<int:client_id>/message/length")

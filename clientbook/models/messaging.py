@@ -20,7 +20,8 @@ HANDOFF_CHANNELS = ("handoff_sms", "handoff_email", "whatsapp")
 MESSAGE_CHANNELS = PROVIDER_CHANNELS + HANDOFF_CHANNELS
 # queued -> sending -> sent | failed | unknown; sent -> delivered | failed (status callbacks);
 # inbound messages are "received".
-MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "failed", "unknown", "received")
+# A hand-off (the associate's own app) is "handed_off" until they answer "Sent?".
+MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "failed", "unknown", "received", "handed_off")
 
 
 class MessageTemplate(db.Model):

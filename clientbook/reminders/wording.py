@@ -81,7 +81,11 @@ def headline(reminder: Reminder, today: date) -> str:
 
 def occasion_label(reminder: Reminder) -> str:
     """For a message to the client: "your birthday", "your wife Anna's birthday", "Anna's birthday"."""
-    important = reminder.important_date
+    return date_label(reminder.important_date)
+
+
+def date_label(important: ImportantDate | None) -> str:
+    """occasion_label for an important date itself (no reminder needed)."""
     if important is None:
         return ""
     relation, name = split_for_whom(important.for_whom)
