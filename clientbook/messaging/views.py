@@ -17,7 +17,6 @@ from clientbook.messaging.sms_length import sms_length
 from clientbook.models import HANDOFF_CHANNELS, Client, Message, MessageTemplate, Reminder, utcnow
 from clientbook.placeholders import fill_placeholders, placeholder_values
 from clientbook.reminders.actions import may_act_on
-
 from clientbook.reminders.wording import occasion_label
 from clientbook.reminders.today import open_for_client
 from clientbook.shop import current_shop, shop_today
