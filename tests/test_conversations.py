@@ -247,3 +247,13 @@ def test_bad_input_is_4xx(client, auth, three_threads):
     assert client.post(f"/inbox/{three_threads['ada']}/state", data={"state": "gone"}).status_code == 400
     assert client.post(f"/inbox/{three_threads['ada']}/assign", data={"assigned_to_id": "x"}).status_code == 400
     assert client.post(f"/inbox/{three_threads['unknown']}/attach", data={"client_id": "99999999999999"}).status_code == 404
+
+
+def test_the_cards_conversation_link(app, client, auth, three_threads):
+    with app.app_context():
+        anna = db.session.scalar(sa.select(Client.id).where(Client.first_name == "Anna"))
+        quiet = make_client(first_name="Quiet", phone="+33644444444", assigned_to_id=None).id
+    auth.login("associate")
+    assert b"Conversation" in client.get(f"/clients/{anna}").data
+    assert client.get(f"/clients/{anna}/conversation").headers["Location"].endswith(f"/inbox/{three_threads['ada']}")
+    assert client.get(f"/clients/{quiet}/conversation").headers["Location"].endswith(f"/clients/{quiet}/message")

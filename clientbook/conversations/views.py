@@ -5,10 +5,10 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
-from flask import abort, flash, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from clientbook.clients.access import can_open_client, visible_clients_filter
+from clientbook.clients.access import can_open_client, get_client_or_404, visible_clients_filter
 from clientbook.clients.search import search_clients
 from clientbook.contacts import normalize_phone
 from clientbook.conversations import bp, threads
@@ -83,6 +83,17 @@ def _thread_context(thread: Thread, **extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+@bp.get("/clients/<int:client_id>/conversation")
+@login_required
+def for_client(client_id: int):
+    """The card's Conversation link: the client's thread when there is one, else the composer."""
+    client = get_client_or_404(client_id)
+    thread = db.session.scalar(sa.select(Thread).where(Thread.key == f"client:{client.id}"))
+    if thread is None or not threads.can_open(current_user, thread):
+        return redirect(url_for("messaging.compose", client_id=client.id), 303)
+    return redirect(url_for("conversations.show", thread_id=thread.id), 303)
 
 
 @bp.get("/inbox/<int:thread_id>")

@@ -86,6 +86,7 @@ def test_book_an_appointment_from_the_card(page, check, sign_in, device):
     sign_in("associate")
     last = f"Le Bihan{device.title()}"
     add_client(page, "Soazig", last, phone=PHONES[device][0])
+    screenshot(page, "card", device)
     page.get_by_role("link", name="Book appointment").click()
     expect(page.get_by_role("heading", level=1, name="Book an appointment")).to_be_visible()
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
