@@ -86,10 +86,10 @@ def schedule_digests(now_utc: datetime | None = None) -> list[tuple[int, date]]:
     return claimed + _orphaned_claims(day, now_utc)
 
 
-def _orphaned_claims(day: date, now_utc: datetime) -> list[tuple[int, date]]:
+def _orphaned_claims(day: date, now_utc: datetime | None) -> list[tuple[int, date]]:
     """Today's claims no worker ever started (the one that claimed them died before sending):
     send them again. Starting a send is a conditional UPDATE, so a late original never doubles."""
-    cutoff = now_utc - timedelta(seconds=current_app.config.get("DIGEST_ORPHANED_AFTER_SECONDS", 600))
+    cutoff = (now_utc or utcnow()) - timedelta(seconds=current_app.config.get("DIGEST_ORPHANED_AFTER_SECONDS", 600))
     return [(user_id, day) for user_id in db.session.scalars(sa.select(DigestDelivery.user_id).where(
         DigestDelivery.day == day, DigestDelivery.state == "claimed", DigestDelivery.attempts == 0,
         DigestDelivery.claimed_at <= cutoff).order_by(DigestDelivery.user_id))]
