@@ -4,8 +4,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-SETTINGS_TILES = ("Reminders", "Message templates", "Channels", "Import", "Export", "Preferences", "Staff", "Shop")
-NAV_LINKS = ("Today", "Clients", "Campaigns", "Results", "Settings")
+SETTINGS_TILES = ("Kinds of job", "Reminders", "Message templates", "Channels", "Import", "Export", "Preferences", "Staff", "Shop")
+NAV_LINKS = ("Today", "Clients", "Jobs", "Campaigns", "Results", "Settings")
 
 
 @pytest.mark.parametrize("tile", SETTINGS_TILES)
