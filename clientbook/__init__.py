@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     from clientbook import tasks
 
     tasks.configure_huey(app)
+    tasks.load_task_modules()  # their signal receivers are how domain code asks for queue work
 
     from clientbook import auth, web
 

@@ -16,3 +16,10 @@ client_changed = _signals.signal("client-changed")
 purchase_recorded = _signals.signal("purchase-recorded")
 # Duplicates were merged. kwargs: kept_id, merged_ids (list[int])
 clients_merged = _signals.signal("clients-merged")
+
+# Work for the queue, asked for by domain code, which never imports the task layer: the task
+# modules connect these (clientbook.tasks.load_task_modules, run by create_app).
+# A queued message should go out now, or at `eta` (naive UTC). kwargs: message_id, eta
+delivery_requested = _signals.signal("delivery-requested")
+# A campaign started sending: tick it. kwargs: campaign_id
+campaign_started = _signals.signal("campaign-started")

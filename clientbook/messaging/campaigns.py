@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
+from clientbook import signals
 from clientbook.clients.filters import ClientFilter, filtered_clients_query
 from clientbook.extensions import db
 from clientbook.messaging import consent
@@ -116,9 +117,8 @@ def start_campaign(campaign: Campaign, user: User, enqueue: bool = True) -> int:
 
 
 def kick(campaign_id: int) -> None:
-    from clientbook.messaging.tasks import campaign_tick_task
-
-    campaign_tick_task(campaign_id)
+    """Start the campaign's ticks on the queue (messaging.tasks runs them)."""
+    signals.campaign_started.send(current_app._get_current_object(), campaign_id=campaign_id)
 
 
 def campaign_tick(campaign_id: int, now: datetime | None = None) -> float | None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from clientbook import signals
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.channels import AmbiguousError, PermanentError, SendResult, TransientError
@@ -66,12 +67,8 @@ def queue_message(*, client: Client | None, channel: str, body: str, to_address:
 
 
 def enqueue_delivery(message_id: int, eta: datetime | None = None) -> None:
-    from clientbook.messaging.tasks import send_message_task
-
-    if eta is not None and eta > utcnow():
-        send_message_task.schedule((message_id,), eta=eta)
-    else:
-        send_message_task(message_id)
+    """Hand the message to the queue (messaging.tasks sends it)."""
+    signals.delivery_requested.send(current_app._get_current_object(), message_id=message_id, eta=eta)
 
 
 def claim(message_id: int, now: datetime) -> bool:

@@ -5,6 +5,8 @@ import logging
 
 from huey import crontab
 
+from clientbook import signals
+from clientbook.models import utcnow
 from clientbook.tasks import huey, with_app_context
 
 log = logging.getLogger(__name__)
@@ -18,6 +20,16 @@ def send_message_task(message_id: int) -> str:
     return deliver(message_id)
 
 
+def _deliver_when_asked(_sender, message_id: int, eta=None, **_):
+    if eta is not None and eta > utcnow():
+        send_message_task.schedule((message_id,), eta=eta)
+    else:
+        send_message_task(message_id)
+
+
+signals.delivery_requested.connect(_deliver_when_asked)
+
+
 @huey.task()
 @with_app_context
 def campaign_tick_task(campaign_id: int) -> None:
@@ -26,6 +38,13 @@ def campaign_tick_task(campaign_id: int) -> None:
     delay = campaign_tick(campaign_id)
     if delay is not None:
         campaign_tick_task.schedule((campaign_id,), delay=delay)
+
+
+def _tick_when_started(_sender, campaign_id: int, **_):
+    campaign_tick_task(campaign_id)
+
+
+signals.campaign_started.connect(_tick_when_started)
 
 
 @huey.periodic_task(crontab(minute="*"))
