@@ -52,7 +52,7 @@ def test_new_client_normalises_contact_and_is_searchable(client, auth, app, shop
         assert (created.first_name, created.email, created.phone, created.phone_valid) == (
             "Éloïse", "eloise@example.com", "+33612345678", True)
         assert created.assigned_to_id == shop["associate"]  # associates add to their own book
-        assert created.tag_names == ["bridal", "vip"]
+        assert created.tag_names == ["bridal", "VIP"]  # as typed
         assert created.sms_opt_in and created.sms_opt_in_at and created.sms_opt_in_source == "Asked in store"
         assert not created.email_opt_in
         tokens = set(db.session.scalars(sa.select(ClientSearchToken.token)))
@@ -154,7 +154,7 @@ def test_tags_consent_and_preferences(client, auth, app, ada_client, received):
     client.post(f"/clients/{ada_client}/preferences", headers=HX, data={f"key_{ring_id}": "53", f"key_{metal_id}": ""})
     with app.app_context():
         edited = db.session.get(Client, ada_client)
-        assert edited.tag_names == ["pearls", "vip"]
+        assert edited.tag_names == ["Pearls", "vip"]
         assert edited.email_opt_in and edited.email_opt_in_source == "Signed form" and not edited.sms_opt_in
         assert [(p.key_id, p.value) for p in db.session.scalars(sa.select(Preference))] == [(ring_id, "53")]
     assert ("client-changed", {"client_id": ada_client}) in received

@@ -13,7 +13,7 @@ FOUNDATION = {
     "clientbook.extensions", "clientbook.models", "clientbook.text", "clientbook.money", "clientbook.shop",
     "clientbook.staff", "clientbook.roles", "clientbook.contacts", "clientbook.signals", "clientbook.passwords",
     "clientbook.database", "clientbook.web", "clientbook.instance_files", "clientbook.media",
-    "clientbook.form_tokens", "clientbook.placeholders", "clientbook.search_index",
+    "clientbook.form_tokens", "clientbook.placeholders", "clientbook.search_index", "clientbook.tags",
 }
 ROUTE_DECORATORS = {"route", "get", "post", "put", "delete", "patch"}
 

@@ -87,6 +87,11 @@ def test_lead_times_each_create_their_own_reminder(ctx):
     ("rings, Necklaces", None, [("Solitaire", "RINGS")], 5_000, 1),
     ("", 20_000, [("Solitaire", "Rings")], 19_999, 0),
     ("Rings", 20_000, [("Solitaire", "Rings")], 20_000, 1),
+    # categories compare folded (case and accents), on SQLite as on PostgreSQL
+    ("Éclat", None, [("Pendant", "éclat")], 5_000, 1),
+    ("Éclat", None, [("Pendant", "ÉCLAT")], 5_000, 1),
+    ("eclat", None, [("Pendant", "Éclat")], 5_000, 1),
+    ("Éclat", None, [("Pendant", "Éclats")], 5_000, 0),
 ])
 def test_purchase_cadence_with_category_and_amount_filters(ctx, categories, min_cents, items, total, expected):
     only_rules(("Ring cleaning", "purchase", None, 180, categories, min_cents))

@@ -219,7 +219,7 @@ def test_two_servers_and_two_consumers_do_periodic_work_exactly_once(scale_datab
         db.session.add_all(staff)
         db.session.flush()
         shop_created.send(app)  # default rules, as set-up does
-        from clientbook.reminders.generation import shop_today
+        from clientbook.shop import shop_today
 
         today = shop_today()
         for associate in staff[1:]:

@@ -16,6 +16,8 @@ from clientbook.clients.access import sees_whole_book, visible_clients_filter
 from clientbook.clients.search import parse_query, terms_condition
 from clientbook.models import Client, ClientTag, ImportantDate, Preference, Purchase, Shop, User
 from clientbook.shop import shop_today
+from clientbook.tags import spellings_of
+from clientbook.text import fold
 
 SCOPES = ("mine", "all")
 
@@ -96,11 +98,11 @@ def filter_conditions(f: ClientFilter, user: User, shop: Shop | None, *, with_se
     if f.assigned_to_id is not None:
         conditions.append(Client.assigned_to_id == f.assigned_to_id)
     if f.tag:
-        conditions.append(sa.exists().where(ClientTag.client_id == Client.id, ClientTag.tag == f.tag))
+        conditions.append(sa.exists().where(ClientTag.client_id == Client.id, ClientTag.tag.in_(spellings_of(f.tag))))
     if f.preference_key_id is not None:
         preference = sa.exists().where(Preference.client_id == Client.id, Preference.key_id == f.preference_key_id)
         if f.preference_value:
-            preference = preference.where(sa.func.lower(Preference.value) == f.preference_value.lower())
+            preference = preference.where(sa.func.fold(Preference.value) == fold(f.preference_value))
         conditions.append(preference)
     if f.birthday_month is not None:
         conditions.append(sa.exists().where(

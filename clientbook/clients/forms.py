@@ -18,6 +18,7 @@ from clientbook.models import PreferenceKey, User
 from clientbook.money import parse_money
 from clientbook.shop import shop_today
 from clientbook.staff import active_staff
+from clientbook.tags import shop_spellings
 
 MONTHS = [(i, calendar.month_name[i]) for i in range(1, 13)]
 CHANNEL_CHOICES = [("", "No preference"), ("sms", "Text message"), ("email", "Email"),
@@ -30,13 +31,9 @@ MAX_TAGS = 20
 # ---- parsing helpers -------------------------------------------------------------
 
 def split_tags(text: str | None) -> list[str]:
-    """'VIP, #bridal ,  Watches' -> ['vip', 'bridal', 'watches'] (lower case, no '#', no repeats)."""
-    tags: list[str] = []
-    for raw in re.split(r"[,;\n]", text or ""):
-        tag = " ".join(raw.strip().lstrip("#").split()).lower()[:60]
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
+    """'VIP, #bridal ,  Watches' -> ['VIP', 'bridal', 'Watches'] (as typed, no '#'; repeats in any
+    case or accent dropped: clientbook.tags decides which spelling is kept)."""
+    return shop_spellings(raw.strip().lstrip("#") for raw in re.split(r"[,;\n]", text or ""))
 
 
 def staff_choices(blank: str | None = "Nobody yet") -> list[tuple[int | str, str]]:

@@ -20,6 +20,7 @@ from clientbook.models import (
 from clientbook.models.clients import CHANNELS
 from clientbook.search_index import refresh_search_tokens
 from clientbook.signals import clients_merged
+from clientbook.tags import tag_key
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "address", "timezone", "preferred_channel", "assigned_to_id")
 
@@ -100,11 +101,11 @@ def _merge_preferences(kept: Client, others: list[Client]) -> None:
 
 
 def _merge_tags(kept: Client, others: list[Client]) -> None:
-    have = {t.tag for t in kept.tags}
+    have = {tag_key(t.tag) for t in kept.tags}
     for other in others:
         for t in other.tags:
-            if t.tag not in have:
-                have.add(t.tag)
+            if tag_key(t.tag) not in have:
+                have.add(tag_key(t.tag))
                 db.session.add(ClientTag(client_id=kept.id, tag=t.tag))
 
 

@@ -11,6 +11,7 @@ from clientbook.clients.timeline import client_timeline
 from clientbook.extensions import db
 from clientbook.models import Client, ClientSearchToken, ClientTag, PreferenceKey, Purchase, Shop, User, WishlistItem
 from clientbook.search_index import words
+from clientbook.tags import distinct_tags
 from clientbook.text import fold
 
 TIMELINE_PAGE = 20
@@ -45,7 +46,7 @@ def active_preference_keys() -> list[PreferenceKey]:
 
 
 def all_tags() -> list[str]:
-    return db.session.scalars(sa.select(ClientTag.tag).distinct().order_by(ClientTag.tag)).all()
+    return distinct_tags()
 
 
 def staff_members() -> list[User]:

@@ -20,6 +20,7 @@ from clientbook.models import (
 from clientbook.models.reminders import OPEN_STATES
 from clientbook.search_index import refresh_search_tokens
 from clientbook.signals import client_changed, purchase_recorded
+from clientbook.tags import shop_spellings, tag_key
 
 
 def _app():
@@ -43,13 +44,13 @@ def set_contact(client: Client, shop: Shop, *, first_name: str, last_name: str, 
 
 
 def set_tags(client: Client, tags: Iterable[str]) -> None:
-    wanted = list(dict.fromkeys(tags))
+    wanted = {tag_key(tag): tag for tag in shop_spellings(tags)}
     for existing in list(client.tags):
-        if existing.tag not in wanted:
+        if tag_key(existing.tag) not in wanted:
             client.tags.remove(existing)
-    have = set(client.tag_names)
-    for tag in wanted:
-        if tag not in have:
+    have = {tag_key(tag) for tag in client.tag_names}
+    for key, tag in wanted.items():
+        if key not in have:
             client.tags.append(ClientTag(tag=tag))
     db.session.flush()
     refresh_search_tokens([client.id])

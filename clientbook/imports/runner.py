@@ -25,8 +25,8 @@ from clientbook.imports.writing import IN_LIST, ImportContext, chunks, plan_clie
 from clientbook.models import (
     Client, ClientExternalId, ClientTag, ImportantDate, ImportJob, ImportUndo, Note, utcnow,
 )
-from clientbook.reminders.generation import shop_today
 from clientbook.search_index import refresh_search_tokens
+from clientbook.shop import shop_today
 from clientbook.signals import client_changed
 
 BATCH_ROWS = 500  # rows per transaction: a few tens of milliseconds of write lock each

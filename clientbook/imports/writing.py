@@ -17,9 +17,10 @@ from flask import current_app
 from clientbook.extensions import db
 from clientbook.imports.client_rows import ClientReading, ClientRow
 from clientbook.models import Client, ClientExternalId, ClientTag, ImportantDate, ImportUndo, Note, utcnow
-from clientbook.reminders.generation import shop_today
 from clientbook.search_index import refresh_search_tokens
+from clientbook.shop import shop_today
 from clientbook.signals import client_changed
+from clientbook.tags import known_spellings, shop_spellings, tag_key
 
 CHUNK = 1000
 Progress = Callable[[int, int], None]
@@ -368,7 +369,7 @@ def _write_details(groups: list[Group], now, author_id: int | None, context: Imp
     have_dates: set[tuple[int, str]] = set()
     have_notes: set[tuple[int, str]] = set()
     if existing:
-        have_tags = {(cid, tag.casefold()) for cid, tag in db.session.execute(
+        have_tags = {(cid, tag_key(tag)) for cid, tag in db.session.execute(
             sa.select(ClientTag.client_id, ClientTag.tag).where(ClientTag.client_id.in_(ids)))}
         have_dates = set(db.session.execute(
             sa.select(ImportantDate.client_id, ImportantDate.kind)
@@ -381,12 +382,13 @@ def _write_details(groups: list[Group], now, author_id: int | None, context: Imp
             sa.select(ClientExternalId.source, ClientExternalId.value).where(ClientExternalId.value.in_(batch))).tuples())
 
     tags, externals, dates, notes = [], [], [], []
+    spellings = known_spellings()  # a tag the shop has is written its way; the file's first spelling otherwise
     for group in groups:
         cid = group.client_id
         for row in group.rows:
-            for tag in row.tags:
-                if (cid, tag.casefold()) not in have_tags:
-                    have_tags.add((cid, tag.casefold()))
+            for tag in shop_spellings(row.tags, spellings):
+                if (cid, tag_key(tag)) not in have_tags:
+                    have_tags.add((cid, tag_key(tag)))
                     tags.append({"client_id": cid, "tag": tag})
             for source, value in row.external_ids:
                 if (source, value) not in taken_external:

@@ -73,7 +73,8 @@ class Client(db.Model):
 
     @property
     def tag_names(self) -> list[str]:
-        return [t.tag for t in self.tags]
+        """As written, in alphabetical order whatever the case ("bridal", "VIP")."""
+        return sorted((t.tag for t in self.tags), key=str.casefold)
 
     @property
     def is_archived(self) -> bool:

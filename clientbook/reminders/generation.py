@@ -22,6 +22,7 @@ from clientbook.models import (
 from clientbook.reminders import rules as date_rules
 from clientbook.reminders.defaults import ensure_default_rules, run_state
 from clientbook.shop import current_shop, shop_today
+from clientbook.text import fold
 
 CANDIDATE_COLUMNS = (
     "rule_id", "client_id", "occurrence", "kind", "reason", "due_date", "owner_id",
@@ -116,10 +117,10 @@ def _purchase_rule_select(rule: ReminderRule, start: date, end: date, client_ids
     )
     if rule.min_amount_cents is not None:
         select = select.where(Purchase.total_cents >= rule.min_amount_cents)
-    categories = [c.casefold() for c in rule.category_list]
+    categories = sorted({fold(c) for c in rule.category_list})
     if categories:
         select = select.where(sa.exists().where(
-            PurchaseItem.purchase_id == Purchase.id, sa.func.lower(PurchaseItem.category).in_(categories)
+            PurchaseItem.purchase_id == Purchase.id, sa.func.fold(PurchaseItem.category).in_(categories)
         ))
     return _live_clients(select, client_ids)
 
