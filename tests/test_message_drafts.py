@@ -9,7 +9,7 @@ from clientbook.messaging.attribution import attributed_sales
 from clientbook.messaging.drafts import CHECK_IN_NAME, choose_draft, template_needs
 from clientbook.models import Client, MessageTemplate, Message, Reminder, Shop, User
 from clientbook.reminders.defaults import ensure_default_rules
-from clientbook.reminders.generation import shop_today
+from clientbook.shop import shop_today
 from tests.test_messaging_support import enable_channels, make_client
 from tests.test_reminder_support import add_date, add_purchase
 

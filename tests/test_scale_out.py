@@ -127,7 +127,7 @@ def test_reminders_for_a_whole_import_fit_in_postgresql_statements(scale_databas
         db.session.add(Shop(name="Maison Perle", country="FR", timezone="Europe/Paris", currency="EUR"))
         db.session.flush()
         shop_created.send(app)
-        from clientbook.reminders.generation import shop_today
+        from clientbook.shop import shop_today
 
         today = shop_today()
         marc = add_client("Marc", "Dupont")
