@@ -169,6 +169,12 @@ def test_today_lists_due_jobs_and_ready_ones_not_collected(client, auth, app, sh
     page = client.get("/today").get_data(as_text=True)
     assert "Overdue resize" in page and "Waiting pearls" in page and "Not collected" in page
     assert "Later resize" not in page and "Just ready" not in page and "Bea's job" not in page
+    assert "Move Waiting pearls to Collected" in page  # one tap from Today, like Done
+    with app.app_context():
+        collected = stage("Repair", "Collected").id
+    response = client.post(f"/jobs/{waiting}/stage", data={"stage_id": collected, "next": "/today"})
+    assert response.status_code == 303 and response.headers["Location"] == "/today"
+    assert "Waiting pearls" not in client.get("/today").get_data(as_text=True)
 
 
 # ---- export ----------------------------------------------------------------------------------------

@@ -141,6 +141,7 @@ class TodayJobs:
     waiting: list[Job]  # ready to collect for READY_AFTER_DAYS days or more
     due_total: int = 0
     waiting_total: int = 0
+    next_stages: dict = field(default_factory=dict)  # job id -> the stage one tap moves it to
 
     @property
     def is_empty(self) -> bool:
@@ -174,6 +175,9 @@ def today_jobs(owner_id: int | None, today: date, ready_after_days: int = READY_
     waiting = list(db.session.scalars(base.where(waited).order_by(Job.stage_entered_at, Job.id)
                                       .limit(TODAY_SHOWN + 1))) if ready_ids else []
     result = TodayJobs(due[:TODAY_SHOWN], waiting[:TODAY_SHOWN], len(due), len(waiting))
+    from clientbook.jobs.records import next_stage
+
+    result.next_stages = {job.id: next_stage(job) for job in (*result.due, *result.waiting)}
     if len(due) > TODAY_SHOWN:
         result.due_total = db.session.scalar(sa.select(sa.func.count()).select_from(
             base.where(due_condition).subquery()))
