@@ -72,6 +72,18 @@ def database_problem(error_line: str) -> str:
     return error_line.split(": ", 1)[-1]
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Words for a port someone else already listens on (another Clientbook, say), else None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return (f"port {port} is already in use ({exc.strerror}). Is Clientbook already running? "
+                    f"Otherwise choose another port: make run PORT=8001")
+    return None
+
+
 def describe_exit(code: int) -> str:
     if code < 0:
         try:
@@ -140,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     private_umask()  # children inherit it: every file they create is private to this account
     try:
         prepare_instance(instance_folder())
+        busy_port = port_problem(args.host, args.port)
+        if busy_port:
+            raise InstanceProblem(busy_port)
     except InstanceProblem as problem:
         print(f"\n  Clientbook can't start: {problem}\n", file=sys.stderr, flush=True)
         return 1

@@ -119,3 +119,18 @@ def test_instance_problems_are_said_in_words(tmp_path, mount_options, words):
     assert result.returncode == 1, output
     assert re.search(f"Clientbook can't start: .*({words})", output), output
     assert "Traceback" not in output
+
+
+def test_a_port_in_use_is_said_in_words(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "clientbook.serve", "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=ROOT, capture_output=True, text=True, timeout=120,
+                                env=dict(os.environ, CLIENTBOOK_INSTANCE_PATH=str(tmp_path / "instance")))
+    assert result.returncode == 1
+    assert f"Clientbook can't start: port {port} is already in use" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
