@@ -28,6 +28,7 @@ from clientbook.models import Photo
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # a phone's largest JPEG is well under this
 MAX_PIXELS = 64_000_000  # above this a file is a decompression bomb, not a photo
 MAX_EDGE = 2560
+HALF_SCALE_MIN_EDGE = 1920  # a JPEG is decoded at half scale when its long edge stays at least this
 THUMB_EDGE = 360
 THUMB_MAX_BYTES = 30 * 1024
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"}
@@ -79,9 +80,10 @@ def _decode(data: bytes, filename: str) -> Image.Image:
                 raise PhotoRejected("That image has far too many pixels to be a photo. It was not saved.")
             probe.verify()
             image = Image.open(io.BytesIO(data))
-            if image.format == "JPEG":
-                # Decode at a reduced scale when the result is still larger than what we keep: much faster.
-                image.draft("RGB", (MAX_EDGE, MAX_EDGE))
+            if image.format == "JPEG" and max(image.size) // 2 >= HALF_SCALE_MIN_EDGE:
+                # A phone's 12 MP photo decodes at half scale (2000 px, still sharp on any screen):
+                # a quarter of the work, and no resize afterwards.
+                image.draft("RGB", (image.width // 2, image.height // 2))
             image.load()
         except PhotoRejected:
             raise
