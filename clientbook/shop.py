@@ -14,14 +14,17 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_app_context, has_request_context
 
 from clientbook.extensions import db
+from clientbook.text import fold
 from clientbook.models import Shop, utcnow
 
 DEFAULT_LOCALE = "en_US"
 UTC = zoneinfo.ZoneInfo("UTC")
 
+# Every country phone numbers can be read for, by its name ("Åland Islands" with the As).
 COUNTRY_CHOICES = sorted(
-    ((code, f"{code} (+{phonenumbers.country_code_for_region(code)})")
+    ((code, f"{Locale('en').territories.get(code, code)} (+{phonenumbers.country_code_for_region(code)})")
      for code in phonenumbers.SUPPORTED_REGIONS),
+    key=lambda choice: fold(choice[1]),
 )
 CURRENCY_CHOICES = [(c, c) for c in ("EUR", "USD", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK", "NZD")]
 

@@ -76,10 +76,10 @@ def test_conflicts_are_shown_then_booking_anyway_works(app, client, auth, shop, 
         assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 1
     # the live check while choosing a time says the same
     live = client.get(f"/clients/{camille}/appointments/conflicts?day={day}&start=11:45&duration_minutes=30"
-                      f"&associate_id={shop['associate']}")
+                      f"&associate_id={shop['associate']}", headers={"HX-Request": "true"})
     assert b"already has" in live.data
     free = client.get(f"/clients/{camille}/appointments/conflicts?day={day}&start=12:00&duration_minutes=30"
-                      f"&associate_id={shop['associate']}")
+                      f"&associate_id={shop['associate']}", headers={"HX-Request": "true"})
     assert b"already has" not in free.data
     assert book(client, camille, shop["associate"], day, "11:30", confirm="1").status_code == 303
     with app.app_context():

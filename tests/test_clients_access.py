@@ -71,7 +71,9 @@ def test_shop_can_let_associates_open_every_card(client, auth, app, ada_client, 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, shop, ada_client):
     for url in ("/clients", f"/clients/{ada_client}", f"/clients/{ada_client}/contact/edit"):
-        response = client.get(url, headers=HX)
+        response = client.get(url, headers=HX)  # htmx: the whole page goes to sign-in, never a fragment
+        assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+        response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 

@@ -18,7 +18,7 @@ from clientbook.messaging.settings import enabled_channels
 from clientbook.messaging.views import record_handoff
 from clientbook.models import APPOINTMENT_OUTCOMES, Appointment, Job, User, utcnow
 from clientbook.shop import current_shop
-from clientbook.web import hx_redirect, render
+from clientbook.web import htmx_only, hx_redirect, render
 
 OUTCOME_LABELS = {"attended": "Attended", "no_show": "No-show", "rescheduled": "Rescheduled"}
 
@@ -79,6 +79,7 @@ def new(client_id: int):
 
 @bp.get("/clients/<int:client_id>/appointments/conflicts")
 @login_required
+@htmx_only
 def check_conflicts(client_id: int):
     """Live warning while booking: the chosen associate's overlapping appointments."""
     get_client_or_404(client_id)

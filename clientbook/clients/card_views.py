@@ -383,7 +383,7 @@ def new_purchase(client_id: int):
 def purchase_item_row(client_id: int):
     """One more empty item row for the purchase form (htmx appends it)."""
     client = editable_client(client_id)
-    index = min(request.args.get("index", 3, type=int), MAX_ITEM_ROWS - 1)
+    index = max(0, min(request.args.get("index", 3, type=int), MAX_ITEM_ROWS - 1))
     if not wants_partial():
         return redirect(url_for("clients.new_purchase", client_id=client.id, rows=index + 1))
     form = PurchaseForm(formdata=None, prefix="purchase")

@@ -109,9 +109,14 @@ def next_prefix(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
+# A search box takes a few words: a pasted page must not build a query too deep for the database.
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_TERMS = 8
+
+
 def parse_query(q: str, country: str | None = None) -> list[SearchTerm]:
     """Turn what was typed into search terms (see module docstring)."""
-    q = (q or "").strip()
+    q = (q or "").strip()[:MAX_QUERY_LENGTH]
     if not q:
         return []
     if _PHONE_QUERY.match(q) and digits(q):
@@ -129,7 +134,7 @@ def parse_query(q: str, country: str | None = None) -> list[SearchTerm]:
             for word in words(raw):
                 # A plain word also finds a tag of that name.
                 terms.append(SearchTerm(prefixes=[word, "#" + word], exact=[word, "#" + word]))
-    return terms
+    return terms[:MAX_QUERY_TERMS]
 
 
 def _phone_term(number: str, country: str | None) -> SearchTerm:

@@ -17,7 +17,7 @@ from clientbook.messaging.templates_views import KnownPlaceholders
 from clientbook.models import Campaign, Client, MessageTemplate, PreferenceKey, User
 from clientbook.roles import manager_required
 from clientbook.shop import current_shop
-from clientbook.web import render
+from clientbook.web import htmx_only, render
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
@@ -119,6 +119,7 @@ def _segment_args():
 
 @bp.get("/messaging/campaigns/reach")
 @manager_required
+@htmx_only
 def campaign_reach():
     """How many clients the segment reaches on each channel (htmx, as filters change)."""
     reach = campaigns.segment_reach(_segment_args(), current_user, current_shop())

@@ -262,7 +262,7 @@ def save_sms_credentials():
         ok, text = try_twilio(settings, form.test_to.data, current_shop().name)
         return _credentials_page(sms_form=form, status=200 if ok else 422, result={"sms": (ok, text)})
     row = _credentials_row()
-    row.twilio_account_sid, row.twilio_from = sid, form.twilio_from.data
+    row.twilio_account_sid, row.twilio_from = sid, form.twilio_from.data or ""
     row.twilio_auth_token_encrypted = encrypt(token) if sid else ""
     db.session.commit()
     forget_cached()

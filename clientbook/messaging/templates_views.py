@@ -16,7 +16,7 @@ from clientbook.models import Client, MessageTemplate
 from clientbook.placeholders import PLACEHOLDERS, unknown_placeholders
 from clientbook.roles import manager_required
 from clientbook.shop import current_shop
-from clientbook.web import render
+from clientbook.web import htmx_only, render
 
 PREVIEW_CLIENT_CHOICES = 40
 
@@ -117,6 +117,7 @@ def _save(form: TemplateForm, template: MessageTemplate) -> None:
 
 @bp.post("/messaging/templates/preview")
 @manager_required
+@htmx_only
 def preview_template():
     """The live preview beside the editor (htmx, as you type). Changes nothing."""
     context = _preview(request.form.get("subject", ""), request.form.get("body", ""),

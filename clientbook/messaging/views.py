@@ -20,7 +20,7 @@ from clientbook.reminders.actions import may_act_on
 from clientbook.reminders.wording import occasion_label
 from clientbook.reminders.today import open_for_client
 from clientbook.shop import current_shop, shop_today
-from clientbook.web import hx_redirect, render, wants_partial
+from clientbook.web import htmx_only, hx_redirect, render, safe_next, wants_partial
 
 CHANNEL_ORDER = ("handoff_sms", "whatsapp", "handoff_email", "sms", "email")
 PREFERRED_TO_CHANNEL = {"sms": ("sms", "handoff_sms"), "email": ("email", "handoff_email"),
@@ -223,6 +223,7 @@ def handoff_answer(message_id: int):
 
 @bp.get("/clients/<int:client_id>/message/length")
 @login_required
+@htmx_only
 def length(client_id: int):
     get_client_or_404(client_id)
     return render("messaging/compose.html", "length", length=sms_length(request.args.get("body", "")))
@@ -239,7 +240,4 @@ def message_checked(message_id: int):
         abort(403)
     mark_checked(message, request.form.get("state", ""))
     flash("Thanks, the message is marked as " + ("sent." if message.state == "sent" else "not sent."), "success")
-    target = request.form.get("next", "")
-    if not (target.startswith("/") and not target.startswith("//")):
-        target = url_for("messaging.channels")
-    return redirect(target, 303)
+    return redirect(safe_next(request.form.get("next"), url_for("messaging.channels")), 303)

@@ -1,5 +1,6 @@
 """All models, importable from one place: `from clientbook.models import Client`."""
 from clientbook.models.core import LoginAttempt, Role, Shop, User, utcnow
+from clientbook.models.sessions import PasswordReset, UserSession
 from clientbook.models.clients import (
     Client,
     ClientExternalId,

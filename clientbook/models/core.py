@@ -44,14 +44,13 @@ class Shop(db.Model):
 
 
 class User(db.Model):
+    session_token: str = ""  # set per request by clientbook.sessions, never stored
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)  # stored lower-case
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=16))
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on deactivation or password change: every existing session stops matching.
-    session_version: Mapped[int] = mapped_column(default=1)
     digest_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -70,7 +69,8 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # Flask-Login stores this in the cookies: the server-side session's token, never the user id.
+        return self.session_token
 
     @property
     def first_name(self) -> str:

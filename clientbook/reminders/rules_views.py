@@ -18,7 +18,7 @@ from clientbook.reminders.rules import LOOKAHEAD_DAYS
 from clientbook.reminders.views import bp
 from clientbook.roles import manager_required
 from clientbook.shop import shop_today
-from clientbook.web import render
+from clientbook.web import htmx_only, render
 
 TRIGGER_ORDER = {"date": 0, "purchase": 1, "lapsed": 2, "job_stage": 3}
 KIND_ORDER = {"birthday": 0, "anniversary": 1, "custom": 2}
@@ -107,6 +107,7 @@ def edit_rule(rule_id: int):
 
 @bp.get("/settings/reminders/<int:rule_id>/preview")
 @manager_required
+@htmx_only
 def preview_rule(rule_id: int):
     rule = db.get_or_404(ReminderRule, rule_id)
     return render("reminders/rules.html", "preview", rule=rule, count=preview_count(rule, shop_today()))

@@ -16,7 +16,7 @@ from clientbook.reminders.forms import FollowUpForm
 from clientbook.reminders.rules import snooze_until
 from clientbook.shop import current_shop, shop_today
 from clientbook.staff import active_staff
-from clientbook.web import render, vary_on_htmx, wants_partial
+from clientbook.web import htmx_only, render, safe_next, vary_on_htmx, wants_partial
 
 bp = Blueprint("reminders", __name__)
 
@@ -76,10 +76,7 @@ def row_links(reminder: Reminder) -> RowLinks:
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return safe_next(request.form.get("next") or request.args.get("next"), default)
 
 
 def _reminder_for_action(reminder_id: int) -> Reminder:
@@ -258,6 +255,7 @@ def _card_section(client: Client, form: FollowUpForm | None, status: int = 200):
 
 @bp.get("/reminders/client/<int:client_id>")
 @login_required
+@htmx_only
 def client_section(client_id: int):
     client = get_client_or_404(client_id)
     return _card_section(client, follow_up_form(client) if request.args.get("add") else None)

@@ -1,14 +1,18 @@
 """Signing in and out at the counter."""
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
 from browser_kit import PASSWORD, STAFF
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
+SCREENSHOTS.mkdir(exist_ok=True)
+
 
 def test_sign_in_and_out(page, check):
     page.goto("/staff")
-    expect(page).to_have_url(re.compile(r"/login\?next=%2Fstaff$"))
+    expect(page).to_have_url(re.compile(r"/login\?next=/staff$"))
     expect(page.get_by_role("heading", name="Sign in to Maison Perle")).to_be_visible()
     check.accessibility()
 
@@ -41,3 +45,52 @@ def test_associate_is_kept_out_of_owner_pages(page, sign_in):
     assert response.status == 403
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings")).to_have_count(0)
+
+
+def _sign_in_by_hand(page, role: str) -> None:
+    """Through the form (its own session), so ending it doesn't touch the session-wide cached cookies."""
+    _, email, _ = STAFF[role]
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/today$"))
+
+
+def test_search_after_the_session_ended_goes_to_sign_in_and_back(page, app_server, context):
+    _sign_in_by_hand(page, "associate2")
+    page.goto("/clients")
+    page.wait_for_load_state()
+    # Somewhere else, the session is ended (sign out everywhere from another browser).
+    other = context.browser.new_context(base_url=app_server.url)
+    try:
+        other_page = other.new_page()
+        _sign_in_by_hand(other_page, "associate2")
+        other_page.goto("/account")
+        other_page.get_by_role("button", name="Sign out everywhere").click()
+        expect(other_page).to_have_url(re.compile(r"/login$"))
+    finally:
+        other.close()
+    page.get_by_label("Search clients").fill("ma")
+    # htmx sends the whole tab to the login page (never a login form inside the results)...
+    expect(page).to_have_url(re.compile(r"/login\?next=/clients$"))
+    expect(page.get_by_role("heading", name="Sign in to Maison Perle")).to_have_count(1)
+    page.get_by_label("Email").fill(STAFF["associate2"][1])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # ...and back to the page it was on.
+    expect(page).to_have_url(re.compile(r"/clients$"))
+
+
+def test_account_page_changes_the_password_with_messages_beside_the_fields(page, check, app_server):
+    _sign_in_by_hand(page, "associate2")
+    page.get_by_role("link", name="Bea").click()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("password1234")
+    page.get_by_label("New password again").fill("password1234")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert").filter(has_text="too easy to guess")).to_be_visible()
+    check.full_page()
+    check.accessibility()
+    page.screenshot(path=str(SCREENSHOTS / f"account-{page.viewport_size['width']}.png"), full_page=True)
