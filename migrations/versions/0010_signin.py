@@ -1,7 +1,7 @@
 """Server-side sessions and one-time password reset links
 
-Revision ID: 0007_signin
-Revises: 0006_floor
+Revision ID: 0010_signin
+Revises: 0009_jobs_board
 Create Date: 2026-12-02 05:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_signin'
-down_revision = '0006_floor'
+revision = '0010_signin'
+down_revision = '0009_jobs_board'
 branch_labels = None
 depends_on = None
 
