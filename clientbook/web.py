@@ -241,8 +241,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint != "static" and _signed_in():
+        if request.endpoint != "static" and not response.cache_control.private and _signed_in():
             # A signed-in page holds client details: never keep it in a shared tablet's cache.
+            # (A view that chose private caching, such as a client's photo, keeps its choice.)
             response.headers["Cache-Control"] = "no-store"
         return response
 
