@@ -80,7 +80,8 @@ def _blank_form(name: str, client: Client):
     if name == "purchase":
         form = PurchaseForm(formdata=None, prefix="purchase",
                             data={"purchased_on": shop_today(), "associate_id": current_user.id})
-        rows = min(max(request.args.get("rows", 3, type=int), 3), MAX_ITEM_ROWS)
+        # One item row to start (most purchases are one piece); "Another item" adds more.
+        rows = min(max(request.args.get("rows", 1, type=int), 1), MAX_ITEM_ROWS)
         while len(form.items) < rows:
             form.items.append_entry()
         return form
@@ -88,21 +89,22 @@ def _blank_form(name: str, client: Client):
 
 
 def card_response(client: Client, block: str | None = None, *, editing: str | None = None, status: int = 200,
-                  **forms):
+                  changed: str | None = None, **forms):
+    """The card (or one block of it). `changed`: the section the page moves focus to after a redraw."""
     card = CardData(client, current_shop(), full_history=request.args.get("history") == "all")
     return render("clients/card.html", block, status=status, client=client, card=card, editing=editing,
-                  forms=CardForms(client, forms), consent_sources=CONSENT_SOURCES)
+                  forms=CardForms(client, forms), consent_sources=CONSENT_SOURCES, changed=changed)
 
 
-def saved(client: Client, block: str):
+def saved(client: Client, block: str, changed: str | None = None):
     """After a change: the updated part for htmx, or back to the card (303) for a plain form."""
     if wants_partial():
-        return card_response(client, block)
+        return card_response(client, block, changed=changed)
     return redirect(url_for("clients.card", client_id=client.id, _anchor=block if block != "card" else None), 303)
 
 
 def invalid(client: Client, block: str, editing: str, **forms):
-    return card_response(client, block, editing=editing, status=422, **forms)
+    return card_response(client, block, editing=editing, status=422, changed=editing, **forms)
 
 
 def editable_client(client_id: int) -> Client:
@@ -296,7 +298,7 @@ def add_important_date(client_id: int):
     add_date(client, kind=form.kind.data, month=form.month.data, day=form.day.data, year=form.year.data,
              label=form.label.data, for_whom=form.for_whom.data)
     db.session.commit()
-    return saved(client, "card")
+    return saved(client, "card", changed="dates")
 
 
 @bp.post("/<int:client_id>/dates/<int:date_id>/delete")
@@ -328,7 +330,7 @@ def add_wishlist_item(client_id: int):
         return invalid(client, "card", "wishlist", wish=form)
     add_wish(client, current_user, form.description.data, form.note.data)
     db.session.commit()
-    return saved(client, "card")
+    return saved(client, "card", changed="wishlist")
 
 
 def _wish_of(client: Client, item_id: int) -> WishlistItem:
@@ -369,7 +371,7 @@ def add_client_note(client_id: int):
     if first_submission():
         add_note(client, current_user, form.body.data)
         db.session.commit()
-    return saved(client, "card")
+    return saved(client, "card", changed="timeline")
 
 
 @bp.get("/<int:client_id>/purchases/new")
@@ -407,7 +409,7 @@ def add_client_purchase(client_id: int):
         db.session.commit()
     if not wants_partial():
         flash("Purchase saved.", "success")
-    return saved(client, "card")
+    return saved(client, "card", changed="timeline")
 
 
 # ---- merge (managers) ------------------------------------------------------------------------------

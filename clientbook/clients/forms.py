@@ -186,7 +186,7 @@ class PurchaseItemForm(Form):
 class PurchaseForm(FlaskForm):
     purchased_on = DateField("Date", validators=[DataRequired("Enter the date of the purchase.")])
     associate_id = SelectField("Sold by", coerce=_int_or_none)
-    items = FieldList(FormField(PurchaseItemForm), min_entries=3, max_entries=30)
+    items = FieldList(FormField(PurchaseItemForm), min_entries=1, max_entries=30)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
