@@ -62,4 +62,4 @@ def refresh_search_tokens(client_ids: Iterable[int]) -> None:
             for token in client_tokens(row.first_name, row.last_name, row.email, row.phone, tags.get(row.id, []))
         ]
         if values:
-            db.session.execute(sa.insert(ClientSearchToken), values)
+            db.session.execute(sa.insert(ClientSearchToken.__table__), values)  # core insert: no ORM bookkeeping

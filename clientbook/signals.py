@@ -12,6 +12,8 @@ shop_created = _signals.signal("shop-created")
 # A client's dates, assignment, consent or contact details changed.
 # kwargs: client_id, or client_ids=[...] for a batch (imports, the demo book)
 client_changed = _signals.signal("client-changed")
+# Clients were handed to someone else (or to nobody). kwargs: client_ids=[...] (one send per batch)
+clients_reassigned = _signals.signal("clients-reassigned")
 # A purchase was added to a client. kwargs: client_id, purchase_id, or client_ids=[...] for a batch
 purchase_recorded = _signals.signal("purchase-recorded")
 # Duplicates were merged. kwargs: kept_id, merged_ids (list[int])

@@ -8,7 +8,7 @@ from clientbook.extensions import db
 from clientbook.models import (
     Client, ClientSearchToken, ImportantDate, Note, Preference, PreferenceKey, Purchase, PurchaseItem, WishlistItem,
 )
-from clientbook.signals import client_changed, clients_merged, purchase_recorded
+from clientbook.signals import client_changed, clients_merged, clients_reassigned, purchase_recorded
 from tests.test_clients_support import allow_associates_everything, HX, make_client
 
 
@@ -24,13 +24,13 @@ def received(app):
     """Signals sent during the test, as (name, kwargs)."""
     events = []
     handlers = []
-    for signal in (client_changed, purchase_recorded, clients_merged):
+    for signal in (client_changed, purchase_recorded, clients_merged, clients_reassigned):
         def handler(sender, _name=signal.name, **kwargs):
             events.append((_name, kwargs))
         handlers.append(handler)
         signal.connect(handler, app)
     yield events
-    for signal, handler in zip((client_changed, purchase_recorded, clients_merged), handlers):
+    for signal, handler in zip((client_changed, purchase_recorded, clients_merged, clients_reassigned), handlers):
         signal.disconnect(handler, app)
 
 
@@ -306,7 +306,7 @@ def test_manager_reassigns_one_client(client, auth, app, shop, ada_client, recei
     assert response.status_code == 200 and b"Bea Associate" in response.data
     with app.app_context():
         assert db.session.get(Client, ada_client).assigned_to_id == shop["associate2"]
-    assert received == [("client-changed", {"client_ids": [ada_client]})]
+    assert received == [("clients-reassigned", {"client_ids": [ada_client]})]
 
 
 def test_manager_moves_all_clients_of_a_leaving_associate(client, auth, app, shop):

@@ -19,7 +19,7 @@ from clientbook.models import (
 )
 from clientbook.models.reminders import OPEN_STATES
 from clientbook.search_index import refresh_search_tokens
-from clientbook.signals import client_changed, purchase_recorded
+from clientbook.signals import client_changed, clients_reassigned, purchase_recorded
 from clientbook.tags import shop_spellings, tag_key
 
 
@@ -107,7 +107,7 @@ def assign(client_ids: list[int], user_id: int | None) -> int:
                            .values(assigned_to_id=user_id, updated_at=utcnow())
                            .execution_options(synchronize_session="fetch"))
     if changed:
-        client_changed.send(_app(), client_ids=changed)
+        clients_reassigned.send(_app(), client_ids=changed)
     return len(changed)
 
 
@@ -121,7 +121,7 @@ def reassign_all(from_user_id: int, to_user_id: int | None) -> int:
     db.session.execute(sa.update(Client).where(mine).values(assigned_to_id=to_user_id, updated_at=utcnow())
                        .execution_options(synchronize_session=False))
     db.session.expire_all()
-    client_changed.send(_app(), client_ids=changed)
+    clients_reassigned.send(_app(), client_ids=changed)
     return len(changed)
 
 

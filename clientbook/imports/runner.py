@@ -85,7 +85,7 @@ def import_client_rows(numbered_rows: Iterable[tuple[int, list[str]]], reader: R
 
 def new_context(fmt: Format, job: ImportJob | None) -> ImportContext:
     return ImportContext(source=fmt.consent_source, today=shop_today(), job_id=job.id if job else None,
-                         assign_to_id=job.assign_to_id if job else None)
+                         assign_to_id=job.assign_to_id if job else None, checkpoint=db.session.commit)
 
 
 # ---- taking a failed import back -------------------------------------------------------------------

@@ -178,6 +178,9 @@ class ImportContext:
     # Clients this import created, or whose state before it is already in the undo log.
     logged: set[int] = field(default_factory=set)
     with_prior: set[int] = field(default_factory=set)  # clients that got history from this import: rows add up
+    # Called between the steps of a batch; a batched import commits there, so no step holds the
+    # write lock for long (everything is in the undo log already).
+    checkpoint: Callable[[], None] = lambda: None
 
 
 def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Progress | None = None,
@@ -219,8 +222,10 @@ def write_clients(plan: ClientPlan, author_id: int | None = None, progress: Prog
         if progress:
             progress(done, total)
 
+    context.checkpoint()
     # Only clients whose names, email, phone or tags changed need new search tokens.
     refresh_search_tokens(touched)
+    context.checkpoint()
     if changed:
         # Other features (reminders) react to new dates, consent and contact details, set-based.
         client_changed.send(current_app._get_current_object(), client_ids=changed)

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     )
     signals.shop_created.connect(upkeep.on_shop_created)
     signals.client_changed.connect(upkeep.on_client_changed)
+    signals.clients_reassigned.connect(upkeep.on_clients_reassigned)
     signals.purchase_recorded.connect(upkeep.on_purchase_recorded)
     signals.clients_merged.connect(upkeep.on_clients_merged)
 

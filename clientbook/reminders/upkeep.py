@@ -117,6 +117,14 @@ def on_client_changed(sender, client_id=None, client_ids=None, **_):
     refresh_clients(_client_ids(client_id, client_ids))
 
 
+def on_clients_reassigned(sender, client_ids=None, **_):
+    """Open rule reminders follow their clients to the new associate: one UPDATE per 500 ids, nothing else."""
+    ids = _client_ids(None, client_ids)
+    db.session.flush()
+    for batch in in_batches(ids):
+        reassign_open_reminders(batch)
+
+
 def on_purchase_recorded(sender, client_id=None, purchase_id=None, client_ids=None, **_):
     ids = _client_ids(client_id, client_ids)
     if not ids:
