@@ -20,7 +20,7 @@ from clientbook.imports.formats import (
 from clientbook.imports.purchases import plan_purchases, write_purchases
 from clientbook.imports import runner
 from clientbook.imports.client_rows import RowReader
-from clientbook.imports.reading import Table, UnreadableFile, open_rows, read_table
+from clientbook.imports.reading import RowStream, Table, UnreadableFile, check_rows, open_rows, read_table
 from clientbook.imports.writing import plan_clients
 from clientbook.models import ImportJob, utcnow
 
@@ -33,6 +33,17 @@ def _read_table(path: str) -> Table:
         raise click.ClickException(f"Can't read {path}: {exc.strerror or exc}.") from None
     try:
         return read_table(data)
+    except UnreadableFile as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+
+
+def _check_stream(path: str) -> RowStream:
+    """The same checks as _read_table without holding the file: a big import is read as a stream."""
+    try:
+        with open(path, "rb") as stream:
+            return check_rows(stream)
+    except OSError as exc:
+        raise click.ClickException(f"Can't read {path}: {exc.strerror or exc}.") from None
     except UnreadableFile as exc:
         raise click.ClickException(f"{path}: {exc}") from None
 
@@ -71,7 +82,7 @@ def _client_format(path: str, table: Table):
 def import_clients_command(path: str, dry_run: bool) -> None:
     """Import clients from a Shopify or Square export, or any CSV with recognisable column names."""
     country = _country()
-    table = _read_table(path)
+    table = _read_table(path) if dry_run else _check_stream(path)
     fmt = _client_format(path, table)
     click.echo(f"Format: {fmt.label}")
     if dry_run:
@@ -83,7 +94,6 @@ def import_clients_command(path: str, dry_run: bool) -> None:
         _print_problems(plan.reading.problems)
         click.echo("Dry run: nothing was saved.")
         return
-    del table  # read again as a stream: a big file is never held in memory whole
     job = ImportJob(token=secrets.token_urlsafe(24), kind="clients", filename=Path(path).name[:200],
                     state="running", worker=runner.this_worker(), heartbeat_at=utcnow())
     db.session.add(job)

@@ -226,9 +226,24 @@ def parse(data: bytes) -> Table:
     return table
 
 
+NO_ROWS = "The file has a header row but no rows under it."
+
+
+def _has_a_row(rows) -> bool:
+    return any(any(cell.strip() for cell in cells) for _number, cells in rows)
+
+
 def read_table(data: bytes) -> Table:
     """parse(), refusing a file with nothing under its header: the web upload and the CLI say the same."""
     table = parse(data)
-    if not any(any(cell.strip() for cell in cells) for _number, cells in table.rows):
-        raise UnreadableFile("The file has a header row but no rows under it.")
+    if not _has_a_row(table.rows):
+        raise UnreadableFile(NO_ROWS)
     return table
+
+
+def check_rows(stream: BinaryIO) -> RowStream:
+    """The checks of read_table() on a file read as a stream (stops at the first row); returns its headers."""
+    rows = open_rows(stream)
+    if not _has_a_row(rows.rows):
+        raise UnreadableFile(NO_ROWS)
+    return rows
