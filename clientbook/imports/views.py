@@ -19,8 +19,9 @@ from clientbook.imports.exporting import csv_chunks
 from clientbook.imports.formats import detect_client_format, missing_for_clients, missing_for_purchases
 from clientbook.imports.reading import UnreadableFile, check_filename, read_table
 from clientbook.imports.tasks import problems_for_display, run_import_task
-from clientbook.models import Client, ImportJob, User, utcnow
+from clientbook.models import Client, ImportJob, utcnow
 from clientbook.roles import manager_required, owner_required
+from clientbook.staff import active_staff
 from clientbook.web import hx_redirect, render
 
 bp = Blueprint("imports", __name__)
@@ -132,10 +133,6 @@ def save_mapping(token: str):
 # ---- preview, confirm, progress ----------------------------------------------------------------
 
 FIRST_ROWS_SHOWN = 5
-
-
-def active_staff() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))
 
 
 @bp.get("/import/<token>")
