@@ -1,6 +1,6 @@
 """A job's own page and everything done to it: take in, edit, move, photos, print, purchase, message.
 
-Every route loads the job's client through the card's access rule (404 unknown, 403 not yours).
+Every route loads the job's client through the card's access rule (404 when unknown or not yours).
 """
 from __future__ import annotations
 
@@ -11,19 +11,19 @@ from flask_login import current_user, login_required
 
 from clientbook.clients.access import get_client_or_404
 from clientbook.clients.card_views import editable_client
-from clientbook.clients.queries import staff_members
 from clientbook.extensions import db
 from clientbook.jobs import bp
 from clientbook.jobs.forms import JobForm, JobPurchaseForm
 from clientbook.jobs.messages import ready_message
 from clientbook.jobs.queries import job_history, job_photos, ready_stage_ids
-from clientbook.shop import current_shop, shop_today
 from clientbook.jobs.records import (
     JobError, active_job_types, create_job, job_to_purchase, move_job, next_stage, purchase_draft,
     wish_to_opportunity,
 )
 from clientbook.media import MAX_UPLOAD_BYTES, PhotoRejected, add_photo, remove_unreferenced
 from clientbook.models import HANDOFF_CHANNELS, Job, JobType, Photo, Stage, WishlistItem
+from clientbook.shop import current_shop, shop_today
+from clientbook.staff import active_staff
 from clientbook.web import render
 
 UPLOAD_SLACK = 64 * 1024  # the rest of a multipart form around the photo
@@ -69,8 +69,8 @@ def safe_next(default: str) -> str:
 def _job_form(formdata=..., **kwargs) -> JobForm:
     types = active_job_types()
     if formdata is ...:
-        return JobForm(job_types=types, staff=staff_members(), **kwargs)
-    return JobForm(formdata=formdata, job_types=types, staff=staff_members(), **kwargs)
+        return JobForm(job_types=types, staff=active_staff(), **kwargs)
+    return JobForm(formdata=formdata, job_types=types, staff=active_staff(), **kwargs)
 
 
 @bp.route("/clients/<int:client_id>/jobs/new", methods=["GET", "POST"])
