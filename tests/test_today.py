@@ -36,7 +36,8 @@ def book(app, shop):
             "queue": _reminder(nobody.id, None, today, "Queue call").id,
         }
         db.session.commit()
-        return {**ids, "today_date": today, "ada_client": ada_client.id, "bea_client": bea_client.id}
+        return {**ids, "today_date": today, "ada_client": ada_client.id, "bea_client": bea_client.id,
+                "ada_owner": shop["associate"]}
 
 
 def _state(app, reminder_id):
@@ -265,3 +266,18 @@ def test_follow_up_form_opens_on_demand(client, auth, book, app):
     page = client.get(f"/reminders/client/{book['ada_client']}/follow-up")
     assert page.status_code == 200 and 'name="reason"' in page.get_data(as_text=True)
     assert client.get(f"/reminders/client/{book['bea_client']}/follow-up").status_code in (403, 404)
+
+
+def test_manager_today_holds_their_list_and_the_shop_queue(client, auth, book):
+    auth.login("manager")
+    page = client.get("/today").get_data(as_text=True)
+    assert "Shop queue" in page and "Queue call" in page
+    # Another person's list stays just theirs.
+    assert "Queue call" not in client.get(f"/today?who={book['ada_owner']}").get_data(as_text=True)
+
+
+def test_reassign_shows_the_new_owner(client, auth, book, shop):
+    auth.login("manager")
+    row = client.post(f"/reminders/{book['queue']}/reassign", data={"owner_id": str(shop["associate2"])},
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Moved to Bea Associate." in row

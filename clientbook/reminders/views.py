@@ -88,7 +88,7 @@ def _reminder_for_action(reminder_id: int) -> Reminder:
     return reminder
 
 
-def _row_response(reminder: Reminder, error: str | None = None, status: int = 200):
+def _row_response(reminder: Reminder, error: str | None = None, status: int = 200, moved: bool = False):
     """htmx: the row, changed in place, plus the navigation badge (out of band). Plain forms: back to the list."""
     if not wants_partial():
         if error:
@@ -100,6 +100,7 @@ def _row_response(reminder: Reminder, error: str | None = None, status: int = 20
         last_bought=queries.last_bought([reminder.client_id]),
         staff=active_staff() if current_user.is_manager else [],
         context=request.form.get("context", "today"), back_url=_safe_next(url_for("reminders.today")),
+        moved=moved,
     ) + render_template("reminders/_badge.html", oob=True)
     return vary_on_htmx(make_response(body, status))
 
@@ -123,8 +124,11 @@ def today():
             abort(404)
     listing = queries.today_list(owner.id if owner else None, day, show_all=request.args.get("all", ""))
     staff = active_staff() if current_user.is_manager else []
+    # A manager's own Today also holds the shop queue: the reminders nobody owns are theirs to hand out.
+    queue = (queries.today_list(None, day, show_all=request.args.get("all", ""))
+             if current_user.is_manager and not who else None)
     return render(
-        "reminders/today.html", "today_list", listing=listing, owner=owner, today=day, staff=staff,
+        "reminders/today.html", "today_list", listing=listing, owner=owner, today=day, staff=staff, queue=queue,
         viewing_queue=owner is None, viewing_self=owner is not None and owner.id == current_user.id,
         timeliness=queries.timeliness(day) if current_user.is_manager else {},
         due_counts=queries.due_counts_by_owner(day) if current_user.is_manager else {},
@@ -236,7 +240,7 @@ def reassign(reminder_id: int):
     except actions.ActionError as error:
         return _row_response(reminder, str(error), 422)
     db.session.commit()
-    return _row_response(reminder)
+    return _row_response(reminder, moved=True)
 
 
 # ---- the client card's reminders section ------------------------------------------------------
