@@ -44,7 +44,8 @@ run: app
 POSTGRES_TESTS := tests/test_migrations.py tests/test_reminder_generation.py tests/test_today.py \
 	tests/test_jobs_rules.py tests/test_media.py \
 	tests/test_digest.py tests/test_search.py tests/test_clients_filters.py tests/test_merge.py \
-	tests/test_import_clients.py tests/test_import_purchases.py tests/test_export.py \
+	tests/test_import_clients.py tests/test_import_purchases.py tests/test_export.py tests/test_import_jobs.py \
+	tests/test_import_history.py tests/test_import_reassign.py \
 	tests/test_outbox.py tests/test_campaign.py tests/test_auto_send.py tests/test_form_tokens.py \
 	tests/test_conversations.py tests/test_appointments.py tests/test_calendar_feed.py \
 	tests/test_jobs.py tests/test_bench_smoke.py tests/test_channel_credentials.py \

@@ -188,3 +188,18 @@ def test_stale_uploads_are_removed(client, auth, app):
         runner.clean_up_uploads()
         assert jobs.get_job(token).state == "cancelled"
     assert not (Path(app.instance_path) / "imports" / f"{token}.csv").exists() and not stray.exists()
+
+
+def test_a_confirm_after_a_long_preview_is_not_swept_before_the_worker_starts(client, auth, app, monkeypatch):
+    auth.login("manager")
+    token = upload(client, shopify_csv(2))
+    with app.app_context():
+        job = jobs.get_job(token)
+        job.created_at = utcnow() - timedelta(hours=1)  # the preview stayed open a while
+        db.session.commit()
+    from clientbook.imports import views
+
+    monkeypatch.setattr(views, "run_import_task", lambda token: None)  # the worker hasn't started it yet
+    client.post(f"/import/{token}/confirm")
+    with app.app_context():
+        assert runner.sweep() == 0 and jobs.get_job(token).state == "queued"

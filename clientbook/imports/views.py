@@ -186,7 +186,9 @@ def confirm(token: str):
                 return _render_preview(job, table, jobs.format_for(job, table), status=422,
                                        error="Choose someone from the list, or nobody (the store book).")
         # One conditional UPDATE: of two confirms (double click, two tabs) only one queues the import.
-        if jobs.claim(job.id, ("uploaded",), "queued", assign_to_id=assignee.id if assignee else None):
+        # heartbeat_at: when it was queued, so the sweep gives the worker time to pick it up.
+        if jobs.claim(job.id, ("uploaded",), "queued", assign_to_id=assignee.id if assignee else None,
+                      heartbeat_at=utcnow()):
             run_import_task(token)
     return hx_redirect(url_for("imports.progress", token=token))
 
@@ -200,7 +202,7 @@ def retry(token: str):
             flash("The uploaded file is no longer kept. Upload it again.", "warning")
             return hx_redirect(url_for("imports.start"))
         if jobs.claim(job.id, ("failed",), "queued", error="", done=0, total=0, finished_at=None,
-                      heartbeat_at=None, created_at=utcnow()):
+                      heartbeat_at=utcnow()):
             run_import_task(token)
     return hx_redirect(url_for("imports.progress", token=token))
 
