@@ -158,8 +158,14 @@ def test_reminder_and_message_next_fields_use_the_same_check(client, auth, app, 
                           idempotency_key="t-1")
         db.session.add(message)
         db.session.commit()
-        client_id, message_id = marc.id, message.id
+        handoff = Message(client_id=marc.id, user_id=shop["owner"], channel="handoff_sms", to_address="+33612345678",
+                          body="Hi", state="sent", idempotency_key="t-2")
+        db.session.add(handoff)
+        db.session.commit()
+        client_id, message_id, handoff_id = marc.id, message.id, handoff.id
     for target in ("/\t/evil.example", "/\\evil.example", "/\r\n/evil.example"):
+        response = client.post(f"/messaging/messages/{handoff_id}/sent", data={"sent": "yes", "next": target})
+        assert response.status_code == 303 and response.headers["Location"] == f"/clients/{client_id}"
         response = client.post(f"/reminders/client/{client_id}", data={
             "reason": "Call back", "due_date": "2030-01-01", "owner_id": "0", "next": target})
         assert response.status_code == 303 and response.headers["Location"] == f"/clients/{client_id}"

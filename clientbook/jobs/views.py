@@ -24,7 +24,7 @@ from clientbook.media import MAX_UPLOAD_BYTES, PhotoRejected, add_photo, remove_
 from clientbook.models import HANDOFF_CHANNELS, Job, JobType, Photo, Stage, WishlistItem
 from clientbook.shop import current_shop, shop_today
 from clientbook.staff import active_staff
-from clientbook.web import render
+from clientbook.web import render, safe_next
 
 UPLOAD_SLACK = 64 * 1024  # the rest of a multipart form around the photo
 
@@ -57,11 +57,8 @@ def uploaded_photo():
     return data, upload.filename
 
 
-def safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+def _next_or(default: str) -> str:
+    return safe_next(request.form.get("next") or request.args.get("next"), default)
 
 
 # ---- take in --------------------------------------------------------------------------------
@@ -162,11 +159,11 @@ def move(job_id: int):
     except JobError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(safe_next(url_for("jobs.job_page", job_id=job.id)), 303)
+        return redirect(_next_or(url_for("jobs.job_page", job_id=job.id)), 303)
     db.session.commit()
     if change is not None and not request.form.get("next"):
         flash(f"{job.ticket} is now “{stage.name}”." + (" Reopened." if change.reopened else ""), "success")
-    return redirect(safe_next(url_for("jobs.job_page", job_id=job.id)), 303)
+    return redirect(_next_or(url_for("jobs.job_page", job_id=job.id)), 303)
 
 
 # ---- photos on a job ------------------------------------------------------------------------
@@ -200,7 +197,7 @@ def delete_photo(photo_id: int):
     remove_unreferenced({sha})
     default = url_for("jobs.job_page", job_id=job_id, _anchor="photos") if job_id else \
         url_for("jobs.client_photos", client_id=client.id)
-    return redirect(safe_next(default), 303)
+    return redirect(_next_or(default), 303)
 
 
 # ---- paper ----------------------------------------------------------------------------------

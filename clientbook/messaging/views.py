@@ -215,10 +215,7 @@ def handoff_answer(message_id: int):
     db.session.commit()
     if wants_partial():
         return render("messaging/handoff_open.html", "answered", client=client, message=message, reminder=reminder)
-    target = request.form.get("next", "")
-    if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
-        target = url_for("clients.card", client_id=client.id)
-    return redirect(target, 303)
+    return redirect(safe_next(request.form.get("next"), url_for("clients.card", client_id=client.id)), 303)
 
 
 @bp.get("/clients/<int:client_id>/message/length")
