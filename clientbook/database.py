@@ -113,7 +113,7 @@ def classify(error: BaseException) -> tuple[int, str] | None:
 
 
 def problem_response(status: int, words: str) -> Response:
-    """htmx keeps the form as it is and shows the words beside it (static/js/problems.js);
+    """htmx keeps the form as it is and shows the words beside it (static/js/htmx-feedback.js);
     a plain form post gets a page that says what happened."""
     if request.htmx:
         response = make_response(words, status)

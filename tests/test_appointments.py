@@ -11,7 +11,7 @@ from clientbook.appointments import booking
 from clientbook.appointments.reminders import reminders_by_hand, send_due_reminders
 from clientbook.extensions import db
 from clientbook.models import Appointment, Message, Shop, User
-from tests.test_messaging_support import fake, make_client  # noqa: F401  (fake: a fixture)
+from tests.support.messaging import fake, make_client  # noqa: F401  (fake: a fixture)
 from tests.test_twilio import sms_shop  # noqa: F401  (a fixture)
 
 PARIS = booking.zoneinfo.ZoneInfo("Europe/Paris")

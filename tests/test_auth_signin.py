@@ -149,7 +149,7 @@ def test_next_keeps_a_same_site_path(client, shop):
 
 def test_reminder_and_message_next_fields_use_the_same_check(client, auth, app, shop):
     from clientbook.models import Message
-    from tests.test_reminder_support import add_client
+    from tests.support.reminders import add_client
 
     auth.login("owner")
     with app.app_context():

@@ -8,9 +8,9 @@ from clientbook.messaging.automation import auto_send_due_reminders
 from clientbook.models import Message
 from clientbook.reminders.generation import run_generation
 from clientbook.shop import shop_today
-from tests.test_messaging_support import always_open, enable_channels, make_client, make_template
+from tests.support.messaging import always_open, enable_channels, make_client, make_template
 from tests.test_outbox import smtp  # noqa: F401  (fixture: a real SMTP server on 127.0.0.1)
-from tests.test_reminder_support import add_date, only_rules
+from tests.support.reminders import add_date, only_rules
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from icalendar import Calendar
 from clientbook.extensions import db
 from clientbook.models import Appointment, CalendarFeed, Reminder, User
 from clientbook.models import utcnow
-from tests.test_messaging_support import make_client
+from tests.support.messaging import make_client
 
 
 def feed_path(runner, email="ada@maison-perle.com") -> str:

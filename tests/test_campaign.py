@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from clientbook.extensions import db
 from clientbook.messaging import campaigns
 from clientbook.models import Campaign, CampaignRecipient, Client, ClientTag, Message, User, utcnow
-from tests.test_messaging_support import (  # noqa: F401  (fake: a fixture)
+from tests.support.messaging import (  # noqa: F401  (fake: a fixture)
     always_open, enable_channels, fake, make_client, point_at_fake_twilio,
 )
 

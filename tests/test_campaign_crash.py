@@ -16,7 +16,7 @@ from clientbook.extensions import db
 from clientbook.messaging import campaigns
 from clientbook.models import Campaign, CampaignRecipient, ClientTag, Message, User
 from tests.fake_twilio import FakeTwilio
-from tests.test_messaging_support import always_open, enable_channels, make_client
+from tests.support.messaging import always_open, enable_channels, make_client
 
 PROJECT = Path(__file__).resolve().parent.parent
 CONSUMER = PROJECT / ".venv" / "bin" / "huey_consumer"

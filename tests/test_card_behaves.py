@@ -1,7 +1,7 @@
 """The card behaves: Cancel keeps the card, redraws say where to go, the phone's actions, one item row."""
 import re
 
-from tests.test_clients_support import HX, make_client
+from tests.support.clients import HX, make_client
 
 
 def _client(app, shop):

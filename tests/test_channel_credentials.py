@@ -12,11 +12,11 @@ from clientbook import create_app
 from clientbook.extensions import db
 from clientbook.mail import mail_config, mail_configured
 from clientbook.messaging import outbox
-from clientbook.messaging.credentials import decrypt
 from clientbook.messaging.channels.twilio import twilio_settings
+from clientbook.messaging.credentials import decrypt
 from clientbook.models import ChannelCredentials
 from tests.test_digest import Inbox, _free_port
-from tests.test_messaging_support import always_open, enable_channels, fake, make_client  # noqa: F401
+from tests.support.messaging import always_open, enable_channels, fake, make_client  # noqa: F401
 
 SID = "AC" + "0" * 32
 

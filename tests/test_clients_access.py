@@ -2,7 +2,7 @@
 import pytest
 
 from clientbook.extensions import db
-from tests.test_clients_support import HX, allow_associates_everything, make_client
+from tests.support.clients import HX, allow_associates_everything, make_client
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from clientbook.models import (
     Client, ClientSearchToken, ImportantDate, Note, Preference, PreferenceKey, Purchase, PurchaseItem, WishlistItem,
 )
 from clientbook.signals import client_changed, clients_merged, clients_reassigned, purchase_recorded
-from tests.test_clients_support import allow_associates_everything, HX, make_client
+from tests.support.clients import allow_associates_everything, HX, make_client
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from clientbook.clients.views import PER_PAGE
 from clientbook.clients.filters import ClientFilter, filtered_clients_query
-from clientbook.shop import shop_today
+from clientbook.clients.views import PER_PAGE
 from clientbook.extensions import db
 from clientbook.models import ImportantDate, Preference, PreferenceKey, Purchase, Shop, User
-from tests.test_clients_support import HX, allow_associates_everything, make_client
+from clientbook.shop import shop_today
+from tests.support.clients import HX, allow_associates_everything, make_client
 
 
 @pytest.fixture

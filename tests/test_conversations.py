@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from clientbook.conversations import threads
 from clientbook.extensions import db
 from clientbook.models import Client, Message, Role, Shop, Thread, User
-from tests.test_messaging_support import PUBLIC, fake, make_client  # noqa: F401  (fake: a fixture)
+from tests.support.messaging import PUBLIC, fake, make_client  # noqa: F401  (fake: a fixture)
 from tests.test_twilio import sms_shop  # noqa: F401  (a fixture)
 
 

@@ -15,7 +15,7 @@ from clientbook import create_app, database
 from clientbook.extensions import db
 from clientbook.models import Note, Role
 from tests.conftest import AuthActions, make_shop, make_user
-from tests.test_reminder_support import add_client
+from tests.support.reminders import add_client
 
 HX = {"HX-Request": "true"}
 

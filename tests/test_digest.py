@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from clientbook.extensions import db
 from clientbook.models import DigestDelivery, Reminder, Shop, User
 from clientbook.reminders.digest import DigestNotSent, deliver_digest, schedule_digests
-from tests.test_reminder_support import add_client, add_purchase
+from tests.support.reminders import add_client, add_purchase
 
 DAY = date(2026, 3, 10)
 # 10:30 in Paris on 10 March 2026 (UTC+1): after the 10:00 opening.

@@ -23,7 +23,7 @@ from clientbook.models import DigestDelivery, Reminder, utcnow
 from clientbook.reminders.digest import STALLED_AFTER, deliver_digest, recover_stalled_digests
 from clientbook.shop import shop_today
 from tests.test_digest import Inbox, _free_port
-from tests.test_reminder_support import add_client
+from tests.support.reminders import add_client
 
 ROOT = Path(__file__).resolve().parent.parent
 

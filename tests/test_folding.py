@@ -4,7 +4,7 @@ import pytest
 from clientbook.clients.queries import possible_duplicates
 from clientbook.extensions import db
 from clientbook.models import Client, PreferenceKey
-from tests.test_clients_support import make_client
+from tests.support.clients import make_client
 
 
 @pytest.mark.parametrize("first, last, flagged", [

@@ -14,7 +14,7 @@ from clientbook.conversations.imap import fetch_replies
 from clientbook.extensions import db
 from clientbook.models import Message, Thread
 from tests.imap_server import PASSWORD, USER, DovecotServer, find_dovecot
-from tests.test_messaging_support import make_client
+from tests.support.messaging import make_client
 
 
 @pytest.fixture(scope="module")

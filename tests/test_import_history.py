@@ -13,7 +13,7 @@ from clientbook.imports.exporting import export_rows
 from clientbook.models import Client, Shop, User
 from clientbook.money import format_money
 from clientbook.reminders.generation import generate
-from tests.test_reminder_support import add_purchase, only_rules, reminders
+from tests.support.reminders import add_purchase, only_rules, reminders
 
 
 def imported(first: str, spent: int, orders: int, as_of: date = date(2026, 3, 12), **fields) -> Client:

@@ -8,7 +8,7 @@ from clientbook.extensions import db
 from clientbook.models import Client, Reminder
 from clientbook.reminders.generation import generate
 from clientbook.signals import client_changed, clients_reassigned
-from tests.test_reminder_support import add_date, only_rules
+from tests.support.reminders import add_date, only_rules
 
 
 def test_reassigning_many_clients_is_one_signal_and_reminders_follow(app, shop):

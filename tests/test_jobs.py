@@ -11,7 +11,7 @@ from clientbook.jobs.records import (
     JobError, create_job, ensure_job_types, job_to_purchase, move_job, next_stage, wish_to_opportunity,
 )
 from clientbook.models import Job, JobType, Purchase, Stage, StageChange, User, WishlistItem
-from tests.test_clients_support import HX, make_client
+from tests.support.clients import HX, make_client
 
 
 def job_type(name: str) -> JobType:

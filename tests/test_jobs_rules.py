@@ -15,7 +15,7 @@ from clientbook.models import Client, Job, MessageTemplate, Reminder, ReminderRu
 from clientbook.placeholders import unknown_placeholders
 from clientbook.reminders.drafts import draft_for_reminder
 from clientbook.reminders.generation import generate, shop_today
-from tests.test_clients_support import make_client
+from tests.support.clients import make_client
 from tests.test_jobs import make_job, stage
 
 

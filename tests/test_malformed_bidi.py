@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from clientbook.extensions import db
 from clientbook.models import Client, Reminder, User
-from tests.test_reminder_support import add_client
+from tests.support.reminders import add_client
 
 SPOOF = "Eve\u202eevil"
 STYLE = (Path(__file__).resolve().parent.parent / "static" / "css" / "app.css").read_text()

@@ -15,7 +15,7 @@ from clientbook.media import (
     MAX_EDGE, THUMB_MAX_BYTES, PhotoRejected, client_media_paths, erase_client_media, photo_path, process_photo,
 )
 from clientbook.models import Job, Photo, WishlistItem
-from tests.test_clients_support import make_client
+from tests.support.clients import make_client
 from tests.test_jobs import make_job
 
 

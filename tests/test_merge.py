@@ -11,7 +11,7 @@ from clientbook.models import (
     Client, ClientExternalId, ImportantDate, Note, Preference, PreferenceKey, Purchase, User, WishlistItem,
 )
 from clientbook.signals import clients_merged
-from tests.test_clients_support import make_client
+from tests.support.clients import make_client
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from clientbook.messaging.drafts import CHECK_IN_NAME, choose_draft, template_ne
 from clientbook.models import Client, MessageTemplate, Message, Reminder, Shop, User
 from clientbook.reminders.defaults import ensure_default_rules
 from clientbook.shop import shop_today
-from tests.test_messaging_support import enable_channels, make_client
-from tests.test_reminder_support import add_date, add_purchase
+from tests.support.messaging import enable_channels, make_client
+from tests.support.reminders import add_date, add_purchase
 
 HX = {"HX-Request": "true"}
 

@@ -13,7 +13,7 @@ from clientbook.messaging.handoff import mailto_link, sms_link, whatsapp_link
 from clientbook.messaging.quiet_hours import next_allowed_time, zone_for
 from clientbook.messaging.sms_length import sms_length
 from clientbook.models import Message, MessageTemplate, Purchase, Shop, User, utcnow
-from tests.test_messaging_support import enable_channels, make_client, make_template
+from tests.support.messaging import enable_channels, make_client, make_template
 
 
 # ---- SMS length -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from clientbook.extensions import db
 from clientbook.messaging import outbox
 from clientbook.models import Message, Shop, Suppression, utcnow
-from tests.test_messaging_support import always_open, enable_channels, make_client
+from tests.support.messaging import always_open, enable_channels, make_client
 
 
 class Inbox:
@@ -161,7 +161,7 @@ def test_idempotency_key_means_one_message(app, email_shop, smtp):
 
 def test_automated_message_is_queued_once_per_occurrence(app, email_shop, smtp):
     from clientbook.messaging.automation import queue_automated_message
-    from tests.test_messaging_support import make_template
+    from tests.support.messaging import make_template
 
     with app.app_context():
         camille = make_client()

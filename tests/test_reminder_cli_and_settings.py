@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from clientbook.extensions import db
 from clientbook.models import Reminder, ReminderRule
 from clientbook.reminders.defaults import ensure_default_rules
-from tests.test_reminder_support import add_client, add_date, add_purchase
+from tests.support.reminders import add_client, add_date, add_purchase
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from clientbook.reminders.defaults import run_state
 from clientbook.reminders.generation import (
     candidate_select, generate, preview_count, run_generation, run_scheduled_generation,
 )
-from tests.test_reminder_support import add_client, add_date, add_purchase, only_rules, reminders, set_timezone
+from tests.support.reminders import add_client, add_date, add_purchase, only_rules, reminders, set_timezone
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from clientbook import create_app
 from clientbook.extensions import db
 from clientbook.models import Reminder, Role, Shop, User
 from clientbook.shop import shop_today
-from tests.test_reminder_support import add_client, add_date
+from tests.support.reminders import add_client, add_date
 
 PROJECT = Path(__file__).resolve().parent.parent
 CONSUMER = Path(sys.executable).parent / "huey_consumer"

@@ -12,7 +12,7 @@ from clientbook.conversations.threads import file_inbound, waiting_since_cutoff
 from clientbook.extensions import db
 from clientbook.models import Appointment, Reminder, User
 from clientbook.reminders.digest import build_digest
-from tests.test_messaging_support import make_client
+from tests.support.messaging import make_client
 
 PARIS = ZoneInfo("Europe/Paris")
 OPEN, CLOSE = time(10, 0), time(19, 0)

@@ -27,8 +27,8 @@ from clientbook.tasks import huey, storage_for
 from tests.fake_twilio import FakeTwilio
 from tests.test_campaign_crash import wait_for
 from tests.test_digest import AFTER_OPENING_UTC, DAY, Inbox, _free_port, due_book, mail_app, smtp  # noqa: F401
-from tests.test_messaging_support import always_open, enable_channels, make_client
-from tests.test_reminder_support import add_client, add_date
+from tests.support.messaging import always_open, enable_channels, make_client
+from tests.support.reminders import add_client, add_date
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -6,7 +6,7 @@ from clientbook.clients.search import parse_query, search_clients
 from clientbook.clients.views import PER_PAGE
 from clientbook.extensions import db
 from clientbook.models import Client
-from tests.test_clients_support import HX, allow_associates_everything, make_client
+from tests.support.clients import HX, allow_associates_everything, make_client
 
 
 @pytest.fixture

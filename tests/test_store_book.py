@@ -6,8 +6,8 @@ import pytest
 from clientbook.extensions import db
 from clientbook.models import Client, Message, Reminder, Shop
 from clientbook.shop import shop_today
-from tests.test_clients_support import HX, allow_associates_everything, make_client
-from tests.test_messaging_support import enable_channels
+from tests.support.clients import HX, allow_associates_everything, make_client
+from tests.support.messaging import enable_channels
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from clientbook.clients.search import search_clients
 from clientbook.extensions import db
 from clientbook.models import Client, ClientTag, User
 from clientbook.tags import distinct_tags, shop_spellings
-from tests.test_clients_support import make_client
+from tests.support.clients import make_client
 
 
 def test_a_tag_typed_differently_joins_the_shop_spelling(client, auth, app, shop):

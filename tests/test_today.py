@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from clientbook.extensions import db
 from clientbook.models import Reminder
 from clientbook.shop import shop_today
-from tests.test_reminder_support import add_client, add_purchase
+from tests.support.reminders import add_client, add_purchase
 
 
 def _reminder(client_id, owner_id, due, reason="Call about the ring", kind="manual", occurrence=None):

@@ -11,7 +11,7 @@ from clientbook.messaging import outbox
 from clientbook.messaging.channels.twilio import compute_signature, valid_signature
 from clientbook.models import Client, Message, Suppression
 from tests.fake_twilio import twilio_signature
-from tests.test_messaging_support import (  # noqa: F401  (fake: a fixture)
+from tests.support.messaging import (  # noqa: F401  (fake: a fixture)
     PUBLIC, always_open, enable_channels, fake, make_client, point_at_fake_twilio,
 )
 

@@ -7,7 +7,7 @@ from clientbook.extensions import db
 from clientbook.messaging import consent, outbox
 from clientbook.messaging.links import read_unsubscribe_token, unsubscribe_token
 from clientbook.models import Client, Suppression
-from tests.test_messaging_support import make_client
+from tests.support.messaging import make_client
 
 
 def test_token_round_trip_and_tampering(app):

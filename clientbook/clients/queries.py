@@ -9,8 +9,12 @@ import sqlalchemy as sa
 
 from clientbook.clients.timeline import client_timeline
 from clientbook.extensions import db
-from clientbook.models import Client, ClientSearchToken, ClientTag, PreferenceKey, Purchase, Shop, User, WishlistItem
+from clientbook.models import (
+    Client, ClientSearchToken, PreferenceKey, Purchase, Reminder, Shop, User, WishlistItem,
+)
+from clientbook.reminders.today import open_for_client
 from clientbook.search_index import words
+from clientbook.shop import shop_today
 from clientbook.tags import distinct_tags
 from clientbook.text import fold
 
@@ -126,6 +130,14 @@ class CardData:
         from clientbook.jobs.queries import card_jobs
 
         return card_jobs(self.client.id)
+
+    @cached_property
+    def open_reminders(self) -> list[Reminder]:
+        return open_for_client(self.client.id)
+
+    @cached_property
+    def today(self) -> date:
+        return shop_today()
 
     @cached_property
     def duplicates(self) -> list[Client]:

@@ -9,18 +9,13 @@ def init_app(app: Flask) -> None:
     from clientbook.reminders import rules_views, upkeep, views  # noqa: F401  (rules_views adds routes)
     from clientbook.reminders.cli import reminders_cli
     from clientbook.models.reminders import DISMISS_REASONS, REMINDER_OUTCOMES
-    from clientbook.reminders.drafts import draft_for_reminder
     from clientbook.reminders.wording import headline
-    from clientbook.shop import shop_today
 
     app.register_blueprint(views.bp)
     app.cli.add_command(reminders_cli)
     app.jinja_env.globals.update(
         reminders_badge_count=views.badge_count,
-        reminders_open_for_client=_open_for_client,
-        reminders_today=shop_today,
         reminder_headline=headline,
-        reminder_draft=draft_for_reminder,
         reminder_outcomes=REMINDER_OUTCOMES,
         reminder_dismiss_reasons=DISMISS_REASONS,
     )
@@ -30,21 +25,3 @@ def init_app(app: Flask) -> None:
     signals.purchase_recorded.connect(upkeep.on_purchase_recorded)
     signals.clients_merged.connect(upkeep.on_clients_merged)
 
-
-def _open_for_client(client_id: int):
-    from clientbook.reminders.today import open_for_client
-
-    return open_for_client(client_id)
-
-
-def draft_for_reminder(reminder):
-    """(subject, body): the reminder's suggested message filled in for its client."""
-    from clientbook.reminders.drafts import draft_for_reminder as draft
-
-    return draft(reminder)
-
-
-def run_generation(today):
-    from clientbook.reminders.generation import run_generation as run
-
-    return run(today)

@@ -253,8 +253,12 @@ def follow_up_form(client: Client, formdata=None) -> FollowUpForm:
 
 
 def _card_section(client: Client, form: FollowUpForm | None, status: int = 200):
-    return vary_on_htmx(make_response(render_template("reminders/_card_section.html", client=client,
-                                                      followup_form=form, today=shop_today()), status))
+    return vary_on_htmx(make_response(render_template(
+        "reminders/_card_section.html", client=client, followup_form=form, **_card_section_data(client)), status))
+
+
+def _card_section_data(client: Client) -> dict:
+    return {"today": shop_today(), "open_reminders": queries.open_for_client(client.id)}
 
 
 @bp.get("/reminders/client/<int:client_id>")
@@ -270,7 +274,8 @@ def client_section(client_id: int):
 def follow_up_page(client_id: int):
     """The follow-up form as a page of its own, for browsers without htmx."""
     client = get_client_or_404(client_id)
-    return render("reminders/follow_up.html", client=client, followup_form=follow_up_form(client))
+    return render("reminders/follow_up.html", client=client, followup_form=follow_up_form(client),
+                  **_card_section_data(client))
 
 
 @bp.post("/reminders/client/<int:client_id>")
@@ -280,7 +285,8 @@ def add_follow_up(client_id: int):
     form = FollowUpForm(staff=active_staff(), today=shop_today())
     if not form.validate_on_submit():
         if not wants_partial():
-            return render("reminders/follow_up.html", client=client, followup_form=form, status=422)
+            return render("reminders/follow_up.html", client=client, followup_form=form, status=422,
+                          **_card_section_data(client))
         return _card_section(client, form, 422)
     actions.add_follow_up(client.id, form.reason.data, form.due_date.data, form.owner_id.data or None,
                           current_user)
