@@ -212,3 +212,12 @@ def test_a_word_with_letters_never_matches_a_phone_number(app, shop):
     assert found(app, "kenji p") == []
     assert found(app, "p") == [paul]
     assert found(app, "4444") == [rossi]
+
+
+def test_accented_names_sort_with_their_letters(app, shop):
+    with app.app_context():
+        zola = make_client("Anne", "Zola")
+        etienne = make_client("Anne", "Étienne")
+        eric = make_client("Anne", "Eric")
+        fabre = make_client("Anne", "Fabre")
+    assert found(app, "anne") == [eric, etienne, fabre, zola]

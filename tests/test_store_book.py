@@ -110,3 +110,20 @@ def test_email_subject_with_a_line_break_is_refused_at_the_form(client, auth, ap
     assert response.status_code == 422 and "one line" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(Message).count() == 0
+
+
+def test_new_client_form_shows_likely_duplicates_before_saving(client, auth, app, book):
+    auth.login("associate")
+    form = {"first_name": "Julie", "last_name": "BÉRG", "phone": "", "email": ""}
+    page = client.post("/clients/new", data=form)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "may already be in the book" in html
+    assert f'href="/clients/{book["bea"]}">Open this client' in html and "Bea Associate" in html
+    by_phone = client.post("/clients/new", data={"first_name": "J", "last_name": "B", "phone": "06 98 76 54 32"})
+    assert "Julie Berg" in by_phone.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Client).count() == 3  # nothing saved yet
+    saved = client.post("/clients/new", data={**form, "confirm_new": "1"})
+    assert saved.status_code == 303
+    with app.app_context():
+        assert db.session.query(Client).count() == 4

@@ -6,12 +6,13 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from clientbook.clients import bp
-from clientbook.clients.access import sees_whole_book
+from clientbook.clients.access import can_open_client, sees_whole_book
 from clientbook.clients.filters import ClientFilter, filter_conditions
 from clientbook.clients.forms import CONSENT_SOURCES, BulkReassignForm, NewClientForm, split_tags
-from clientbook.clients.queries import active_preference_keys, all_tags, staff_members
+from clientbook.clients.queries import active_preference_keys, all_tags, possible_duplicates, staff_members
 from clientbook.clients.records import assign, reassign_all, set_consent, set_contact, set_tags
 from clientbook.clients.search import ClientRow, SearchPage, rows_with_tags, search_clients, select_rows
+from clientbook.contacts import normalize_email, normalize_phone
 from clientbook.extensions import db
 from clientbook.models import Client, User
 from clientbook.roles import manager_required
@@ -99,7 +100,10 @@ def new():
         # Associates add clients to their own book.
         form.assigned_to_id.choices = [(current_user.id, current_user.name)]
         form.assigned_to_id.data = current_user.id
-    if form.validate_on_submit():
+    duplicates = []
+    if form.validate_on_submit() and not request.form.get("confirm_new"):
+        duplicates = likely_duplicates(form, shop)
+    if form.validate_on_submit() and not duplicates:
         client = Client(assigned_to_id=form.assigned_to_id.data)
         db.session.add(client)
         db.session.flush()
@@ -116,8 +120,19 @@ def new():
         else:
             flash(f"{client.full_name} is in your client book.", "success")
         return redirect(url_for("clients.card", client_id=client.id), 303)
-    return render("clients/new.html", form=form, consent_sources=CONSENT_SOURCES,
+    return render("clients/new.html", form=form, consent_sources=CONSENT_SOURCES, duplicates=duplicates,
                   status=422 if form.errors else 200)
+
+
+def likely_duplicates(form: NewClientForm, shop) -> list[tuple[Client, bool]]:
+    """Clients this new one may already be (same email or phone, or the same folded name), before saving.
+
+    Each with whether the user may open it; a strict shop names who to ask instead.
+    """
+    phone, _valid = normalize_phone(form.phone.data, shop.country)
+    candidate = Client(first_name=(form.first_name.data or "").strip(), last_name=(form.last_name.data or "").strip(),
+                       email=normalize_email(form.email.data), phone=phone)
+    return [(found, can_open_client(current_user, found, shop)) for found in possible_duplicates(candidate, limit=5)]
 
 
 # ---- assignment in bulk (managers) ---------------------------------------------------
