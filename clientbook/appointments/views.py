@@ -18,13 +18,10 @@ from clientbook.messaging.settings import enabled_channels
 from clientbook.messaging.views import record_handoff
 from clientbook.models import APPOINTMENT_OUTCOMES, Appointment, Job, User, utcnow
 from clientbook.shop import current_shop
+from clientbook.staff import active_staff
 from clientbook.web import htmx_only, hx_redirect, render
 
 OUTCOME_LABELS = {"attended": "Attended", "no_show": "No-show", "rescheduled": "Rescheduled"}
-
-
-def active_staff() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))
 
 
 def open_jobs(client_id: int) -> list[Job]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from clientbook.clients.timeline import client_timeline
 from clientbook.extensions import db
 from clientbook.models import (
-    Client, ClientSearchToken, PreferenceKey, Purchase, Reminder, Shop, User, WishlistItem,
+    Client, ClientSearchToken, PreferenceKey, Purchase, Reminder, Shop, WishlistItem,
 )
 from clientbook.reminders.today import open_for_client
 from clientbook.search_index import words
@@ -51,10 +51,6 @@ def active_preference_keys() -> list[PreferenceKey]:
 
 def all_tags() -> list[str]:
     return distinct_tags()
-
-
-def staff_members() -> list[User]:
-    return db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)).all()
 
 
 def possible_duplicates(client: Client, limit: int = 10) -> list[Client]:

@@ -9,7 +9,7 @@ from clientbook.clients import bp
 from clientbook.clients.access import can_open_client, sees_whole_book
 from clientbook.clients.filters import ClientFilter, filter_conditions
 from clientbook.clients.forms import CONSENT_SOURCES, BulkReassignForm, NewClientForm, split_tags
-from clientbook.clients.queries import active_preference_keys, all_tags, possible_duplicates, staff_members
+from clientbook.clients.queries import active_preference_keys, all_tags, possible_duplicates
 from clientbook.clients.records import assign, reassign_all, set_consent, set_contact, set_tags
 from clientbook.clients.search import ClientRow, SearchPage, rows_with_tags, search_clients, select_rows
 from clientbook.contacts import normalize_email, normalize_phone
@@ -17,6 +17,7 @@ from clientbook.extensions import db
 from clientbook.models import Client, User
 from clientbook.roles import manager_required
 from clientbook.shop import current_shop
+from clientbook.staff import active_staff
 from clientbook.web import render, wants_partial
 
 PER_PAGE = 20  # keeps a page of results under 8 KB, the budget for one keystroke
@@ -69,7 +70,7 @@ def index():
     context = dict(filter=f, results=results, args=request.args, whole_book=sees_whole_book(current_user, shop),
                    elsewhere=looked_after_elsewhere(f.q) if block == "results" else [])
     if block == "results" and not wants_partial():
-        context.update(tags=all_tags(), preference_keys=active_preference_keys(), staff=staff_members(),
+        context.update(tags=all_tags(), preference_keys=active_preference_keys(), staff=active_staff(),
                        bulk_form=BulkReassignForm(formdata=None))
     return render("clients/index.html", block, **context)
 

@@ -22,6 +22,7 @@ from clientbook.models import HANDOFF_CHANNELS, Client, Message, Thread, THREAD_
 from clientbook.roles import manager_required
 from clientbook.search_index import refresh_search_tokens
 from clientbook.shop import current_shop
+from clientbook.staff import active_staff
 from clientbook.web import hx_redirect, render
 
 PAGE_SIZE = 40
@@ -73,8 +74,7 @@ def _thread_context(thread: Thread, **extra) -> dict:
     client = thread.client
     options = channel_options(client) if client else []
     channel = pick_channel(client, options, extra.pop("channel", None)) if client else None
-    staff = list(db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name))) \
-        if current_user.is_manager else []
+    staff = active_staff() if current_user.is_manager else []
     context = {
         "thread": thread, "client": client, "messages": threads.thread_messages(thread), "options": options,
         "channel": channel, "staff": staff, "state_labels": STATE_LABELS, "errors": {}, "body": "", "subject": "",

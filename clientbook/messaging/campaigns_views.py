@@ -17,6 +17,7 @@ from clientbook.messaging.templates_views import KnownPlaceholders
 from clientbook.models import Campaign, Client, MessageTemplate, PreferenceKey, User
 from clientbook.roles import manager_required
 from clientbook.shop import current_shop
+from clientbook.staff import active_staff
 from clientbook.web import htmx_only, render
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -47,8 +48,7 @@ class SegmentForm(FlaskForm):
                 sa.select(PreferenceKey).where(PreferenceKey.active.is_(True)).order_by(PreferenceKey.position))]
         self.birthday_month.choices = [("", "Any month")] + [(str(i), m) for i, m in enumerate(MONTHS, start=1)]
         self.assigned_to.choices = [("", "Anyone")] + [
-            (str(u.id), u.name) for u in db.session.scalars(
-                sa.select(User).where(User.active.is_(True)).order_by(User.name))]
+            (str(u.id), u.name) for u in active_staff()]
 
 
 class CampaignForm(FlaskForm):

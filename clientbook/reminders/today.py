@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from clientbook.extensions import db
-from clientbook.models import Client, ImportantDate, Purchase, PurchaseItem, Reminder, ReminderRule, Role, User
+from clientbook.models import Client, ImportantDate, Purchase, PurchaseItem, Reminder, ReminderRule
 from clientbook.models.reminders import OPEN_STATES
 from clientbook.reminders.rules import LOOKAHEAD_DAYS
 
@@ -167,9 +167,3 @@ def timeliness(today: date, days: int = 30) -> dict[int, tuple[int, int]]:
     ).all()
     return {owner_id: (int(done or 0), int(total)) for owner_id, done, total in rows}
 
-
-def associates() -> list[User]:
-    return list(db.session.scalars(
-        sa.select(User).where(User.active.is_(True)).order_by(
-            sa.case((User.role == Role.ASSOCIATE, 0), else_=1), User.name)
-    ))
