@@ -39,7 +39,8 @@ class RuleForm(FlaskForm):
     categories = StringField("Only these product categories (comma-separated, empty = any)",
                              validators=[Optional(), Length(max=400)])
     min_amount = StringField("Only purchases of at least (amount, empty = any)", validators=[Optional(), Length(max=20)])
-    job_stage_id = SelectField("Job stage", coerce=int)
+    # Checked by validate_job_stage_id: only a job-stage rule needs one, other kinds post none.
+    job_stage_id = SelectField("Job stage", coerce=int, default=0, validate_choice=False)
     message_template_id = SelectField("Suggested message", coerce=int)
     enabled = BooleanField("Switched on", default=True)
     auto_send = BooleanField("Send the suggested message automatically on the due day", default=False)
@@ -63,7 +64,9 @@ class RuleForm(FlaskForm):
             raise ValidationError("Remind at most 180 days before a date.")
 
     def validate_job_stage_id(self, field):
-        if self.trigger.data == "job_stage" and not field.data:
+        if self.trigger.data != "job_stage":
+            return
+        if not field.data or field.data not in {value for value, _label in field.choices}:
             raise ValidationError("Pick the stage that starts the count.")
 
     def validate_auto_send(self, field):
