@@ -281,3 +281,29 @@ def test_reassign_shows_the_new_owner(client, auth, book, shop):
     row = client.post(f"/reminders/{book['queue']}/reassign", data={"owner_id": str(shop["associate2"])},
                       headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Moved to Bea Associate." in row
+
+
+def test_snooze_says_when_it_passes_the_occasion(client, auth, app, shop):
+    from tests.support.reminders import add_date
+    with app.app_context():
+        today = shop_today()
+        anna = add_client("Anna", "Soon", owner_id=shop["associate"])
+        tomorrow = today + timedelta(days=1)
+        important = add_date(anna, kind="birthday", month=tomorrow.month, day=tomorrow.day)
+        reminder = _reminder(anna.id, shop["associate"], today, "Birthday tomorrow", kind="birthday",
+                             occurrence=f"d{important.id}@{tomorrow.isoformat()}")
+        reminder.important_date_id = important.id
+        db.session.commit()
+        reminder_id = reminder.id
+    auth.login("associate")
+    panel = client.get(f"/reminders/{reminder_id}?mode=snooze", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Next week (after the birthday on" in panel and "Tomorrow (after" not in panel
+
+
+def test_digest_on_without_a_mail_server_says_nothing_is_sent(client, auth, app, shop):
+    from clientbook.models import User
+    with app.app_context():
+        db.session.get(User, shop["associate"]).digest_enabled = True
+        db.session.commit()
+    auth.login("associate")
+    assert "no mail server is set up yet" in client.get("/today").get_data(as_text=True)
