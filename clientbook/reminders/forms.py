@@ -74,7 +74,8 @@ class RuleForm(FlaskForm):
             raise ValidationError("Pick a suggested message to send automatically.")
 
     def validate_min_amount(self, field):
-        text = (field.data or "").strip()
+        # Only a purchase rule shows this field; another kind ignores whatever it posts.
+        text = (field.data or "").strip() if self.trigger.data == "purchase" else ""
         try:
             self.min_amount_cents = parse_money(text) if text else None
         except ValueError as exc:

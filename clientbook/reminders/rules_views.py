@@ -36,6 +36,18 @@ def _rules() -> list[ReminderRule]:
                                         -r.days if r.trigger == "date" else r.days, r.id))
 
 
+def _last_generated():
+    """The day reminders were last brought up to date; when the run state has none (reminders
+    made by an import or an upgrade), the day the newest rule reminder was created, shop time."""
+    state = run_state()
+    if state.last_generated_day:
+        return state.last_generated_day
+    newest = db.session.scalar(sa.select(sa.func.max(Reminder.created_at)).where(Reminder.rule_id.is_not(None)))
+    if newest is None:
+        return None
+    return shop_today(newest)
+
+
 def _page(form: RuleForm, status: int = 200):
     rules = _rules()
     return render(
@@ -44,7 +56,7 @@ def _page(form: RuleForm, status: int = 200):
         purchase_rules=[r for r in rules if r.trigger == "purchase"],
         lapsed_rules=[r for r in rules if r.trigger == "lapsed"],
         job_rules=[r for r in rules if r.trigger == "job_stage"],
-        mail_ready=mail_configured(), link_base=link_base(), state=run_state(),
+        mail_ready=mail_configured(), link_base=link_base(), state=run_state(), last_generated=_last_generated(),
         has_server_url=bool(current_app.config.get("SERVER_URL")),
     )
 
