@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from clientbook.appointments import booking
 from clientbook.appointments.reminders import reminders_by_hand, send_due_reminders
 from clientbook.extensions import db
-from clientbook.models import Appointment, Message, Shop, User
+from clientbook.models import Appointment, Message, Reminder, Shop, User
+from tests.support.clients import allow_associates_everything, make_client as indexed_client
 from tests.support.messaging import fake, make_client  # noqa: F401  (fake: a fixture)
 from tests.test_twilio import sms_shop  # noqa: F401  (a fixture)
 
@@ -63,6 +64,42 @@ def test_book_from_the_card_shows_in_week_view_and_today(app, client, auth, shop
     assert b"Camille Martin" in week and b"fitting" in week
     assert b"Appointments today" in client.get("/today").data
     assert b"Camille Martin" in client.get("/appointments?view=day&who=shop").data
+
+
+def test_book_from_a_today_row_goes_back_to_today(app, client, auth, shop, camille):
+    auth.login("associate")
+    with app.app_context():
+        today = booking.local_today(PARIS)
+        db.session.add(Reminder(rule_id=None, client_id=camille, occurrence="m-call", kind="manual",
+                                reason="Call about the ring", due_date=today, owner_id=shop["associate"]))
+        db.session.commit()
+    page = client.get("/today").data.decode()
+    row_link = f"/clients/{camille}/appointments/new?next=/today"
+    assert row_link in page and "Book appointment" in page
+    form = client.get(row_link).data.decode()
+    assert 'name="next" value="/today"' in form and 'href="/today">Cancel' in form
+    response = book(client, camille, shop["associate"], today + timedelta(days=1), "11:00", next="/today")
+    assert response.status_code == 303 and response.headers["Location"] == "/today"
+    # an outside address is never followed
+    response = book(client, camille, shop["associate"], today + timedelta(days=2), "11:00",
+                    next="https://elsewhere.test/")
+    assert response.headers["Location"] == f"/clients/{camille}"
+
+
+def test_book_from_today_for_any_client(app, client, auth, shop):
+    auth.login("associate")
+    with app.app_context():
+        camille = indexed_client("Camille", "Martin", assigned_to_id=shop["associate"])
+        # someone else's client: not offered where associates see only their own
+        indexed_client("Camille", "Haddad", assigned_to_id=shop["associate2"])
+        allow_associates_everything(False)
+    today_page = client.get("/today").data.decode()
+    assert "/appointments/book?next=/today" in today_page
+    picker = client.get("/appointments/book?next=/today&q=Camille", headers={"HX-Request": "true"}).data.decode()
+    assert "Camille Martin" in picker and "Haddad" not in picker and "<html" not in picker
+    assert f"/clients/{camille}/appointments/new?next=/today" in picker
+    assert "No client matches" in client.get("/appointments/book?q=Zzyzx").data.decode()
+    assert client.get("/appointments/book?q=" + "x" * 5000).status_code == 200
 
 
 def test_conflicts_are_shown_then_booking_anyway_works(app, client, auth, shop, camille):

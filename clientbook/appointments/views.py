@@ -12,6 +12,8 @@ from clientbook.appointments import bp, booking
 from clientbook.appointments.forms import AppointmentForm
 from clientbook.appointments.reminders import handoff_key
 from clientbook.clients.access import get_client_or_404
+from clientbook.clients.filters import ClientFilter, filter_conditions
+from clientbook.clients.search import search_clients
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.settings import enabled_channels
@@ -19,8 +21,9 @@ from clientbook.messaging.views import record_handoff
 from clientbook.models import APPOINTMENT_OUTCOMES, Appointment, Job, User, utcnow
 from clientbook.shop import current_shop
 from clientbook.staff import active_staff
-from clientbook.web import htmx_only, hx_redirect, render
+from clientbook.web import htmx_only, hx_redirect, render, safe_next, wants_partial
 
+PICK_SIZE = 8
 OUTCOME_LABELS = {"attended": "Attended", "no_show": "No-show", "rescheduled": "Rescheduled"}
 
 
@@ -38,9 +41,9 @@ def get_appointment_or_404(appointment_id: int) -> Appointment:
     return appointment
 
 
-def _form_context(client, form, found_conflicts, zone) -> dict:
+def _form_context(client, form, found_conflicts, zone, next_url) -> dict:
     return {"client": client, "form": form, "conflicts": found_conflicts, "zone": zone,
-            "to_local": booking.to_local}
+            "to_local": booking.to_local, "next_url": next_url}
 
 
 @bp.route("/clients/<int:client_id>/appointments/new", methods=["GET", "POST"])
@@ -48,6 +51,8 @@ def _form_context(client, form, found_conflicts, zone) -> dict:
 def new(client_id: int):
     client = get_client_or_404(client_id)
     zone = booking.shop_zone()
+    # Booked from Today: saving (or Cancel) goes back there; from the card, back to the card.
+    next_url = safe_next(request.values.get("next"), url_for("clients.card", client_id=client.id))
     form = AppointmentForm(staff=active_staff(), jobs=open_jobs(client.id))
     if request.method == "GET":
         form.associate_id.data = client.assigned_to_id or current_user.id
@@ -67,11 +72,25 @@ def new(client_id: int):
             db.session.commit()
             flash(f"{form.purpose.data.capitalize()} with {client.full_name} booked for "
                   f"{booking.when_words(starts_at, zone, utcnow())}.", "success")
-            return hx_redirect(url_for("clients.card", client_id=client.id))
+            return hx_redirect(next_url)
         form.confirm.data = "1"  # the next submit books anyway
     status = 422 if request.method == "POST" else 200
     return render("appointments/new.html", "booking_form", status=status,
-                  **_form_context(client, form, found, zone))
+                  **_form_context(client, form, found, zone, next_url))
+
+
+@bp.get("/appointments/book")
+@login_required
+def pick_client():
+    """Today's "Book": find the client first, then the same booking form as from the card."""
+    q = request.args.get("q", "").strip()[:200]
+    results = None
+    if q:
+        conditions = filter_conditions(ClientFilter(q=q, scope="all"), current_user, current_shop(), with_search=False)
+        results = search_clients(q, country=current_shop().country, where=conditions, per_page=PICK_SIZE)
+    next_url = safe_next(request.args.get("next"), url_for("reminders.today"))
+    return render("appointments/pick_client.html", "matches" if wants_partial() else None, q=q, results=results,
+                  next_url=next_url)
 
 
 @bp.get("/clients/<int:client_id>/appointments/conflicts")
