@@ -137,3 +137,44 @@ def test_no_mail_configured_sends_nothing_and_settings_say_so(app, client, auth,
     auth.login("manager")
     page = client.get("/settings/reminders").get_data(as_text=True)
     assert "Morning emails are off: email is not set up" in page
+
+
+def test_appointments_or_replies_waiting_bring_the_digest_without_reminders(mail_app, smtp, shop):
+    """Nothing due on the list, yet the day holds an appointment (Ada) or a reply waits (Bea)."""
+    from clientbook.appointments import booking
+    from clientbook.conversations.threads import file_inbound
+    from clientbook.models import Appointment
+    from clientbook.reminders.tasks import send_digest
+
+    inbox, _ = smtp
+    with mail_app.app_context():
+        for who in ("owner", "manager"):  # they see every thread; this test is about the associates
+            db.session.get(User, shop[who]).digest_enabled = False
+        ada_client = add_client("Nora", "Haddad", owner_id=shop["associate"])
+        bea_client = add_client("Lou", "Petit", owner_id=shop["associate2"])
+        bea_client.phone, bea_client.phone_valid = "+33611223344", True
+        db.session.commit()
+        assert schedule_digests(AFTER_OPENING_UTC) == []  # nothing at all: no email
+
+        db.session.add(Appointment(client_id=ada_client.id, associate_id=shop["associate"], purpose="fitting",
+                                   duration_minutes=45, starts_at=booking.to_utc(DAY, time(15, 0), booking.shop_zone())))
+        file_inbound(channel="sms", sender="+33611223344", to="", body="Can I come on Friday?", provider_id="SMd1",
+                     received_at=AFTER_OPENING_UTC - timedelta(hours=12))
+        db.session.commit()
+        claimed = schedule_digests(AFTER_OPENING_UTC)
+        assert claimed == [(shop["associate"], DAY), (shop["associate2"], DAY)]
+        for user_id, day in claimed:
+            send_digest(user_id, day.isoformat())
+        assert schedule_digests(AFTER_OPENING_UTC + timedelta(minutes=15)) == []
+
+    assert inbox.recipients == [["ada@maison-perle.com"], ["bea@maison-perle.com"]]
+    ada, bea = inbox.messages
+    assert ada["Subject"] == "Today: 1 appointment"
+    text = ada.get_body(("plain",)).get_content()
+    assert "No client to contact today" in text and "15:00 Nora Haddad: fitting (45 min)" in text
+    assert "REPLIES WAITING" not in text and "http://192.168.1.20:8000/today" in text
+    assert bea["Subject"] == "Today: 1 reply waiting"
+    text = bea.get_body(("plain",)).get_content()
+    assert "REPLIES WAITING (1)" in text and "Lou Petit: Can I come on Friday?" in text
+    assert "APPOINTMENTS TODAY" not in text
+    assert "Lou Petit" in bea.get_body(("html",)).get_content()

@@ -73,14 +73,16 @@ def schedule_digests(now_utc: datetime | None = None) -> list[tuple[int, date]]:
     if not date_rules.digest_due(local, shop.opening_time):
         return []
     day = local.date()
-    recipients = db.session.scalars(
-        sa.select(User.id).where(
+    has_due = sa.exists().where(Reminder.owner_id == User.id, Reminder.state.in_(("open", "snoozed")),
+                                sa.func.coalesce(Reminder.snoozed_until, Reminder.due_date) <= day)
+    candidates = db.session.execute(
+        sa.select(User, has_due.label("has_due")).where(
             User.active.is_(True), User.digest_enabled.is_(True),
-            sa.exists().where(Reminder.owner_id == User.id, Reminder.state.in_(("open", "snoozed")),
-                              sa.func.coalesce(Reminder.snoozed_until, Reminder.due_date) <= day),
             ~sa.exists().where(DigestDelivery.user_id == User.id, DigestDelivery.day == day),
         ).order_by(User.id)
     ).all()
+    # Nothing due still gets the email when the day holds appointments or replies wait for an answer.
+    recipients = [user.id for user, due in candidates if due or _has_news(_extras(user, day, now_utc))]
     claimed = [(user_id, day) for user_id in recipients if _claim(user_id, day)]
     db.session.commit()
     return claimed + _orphaned_claims(day, now_utc)
@@ -95,11 +97,38 @@ def _orphaned_claims(day: date, now_utc: datetime | None) -> list[tuple[int, dat
         DigestDelivery.claimed_at <= cutoff).order_by(DigestDelivery.user_id))]
 
 
+def _extras(user: User, day: date, now_utc: datetime | None = None) -> dict:
+    """The day's appointments and replies waiting (Appointments and the Inbox own them)."""
+    # Imported on use: those features build on reminders, not the other way round.
+    from clientbook.appointments.today import digest_extras
+
+    return digest_extras(user, day, now_utc)
+
+
+def _has_news(extra: dict) -> bool:
+    return bool(extra["appointments"] or extra["replies_waiting"])
+
+
+def _subject(count: int, extra: dict) -> str:
+    if count:
+        return f"Today: {count} client{'s' if count != 1 else ''} to contact"
+    parts = []
+    if extra["appointments"]:
+        n = len(extra["appointments"])
+        parts.append(f"{n} appointment{'s' if n != 1 else ''}")
+    if extra["replies_waiting"]:
+        n = extra["replies_waiting_total"]
+        parts.append(f"{n} repl{'ies' if n != 1 else 'y'} waiting")
+    return "Today: " + " and ".join(parts)
+
+
 def build_digest(user: User, day: date) -> tuple[EmailMessage, int] | None:
-    """The email and how many reminders it lists (overdue + today), or None if nothing is due."""
+    """The email and how many reminders it lists (overdue + today), or None if nothing is due
+    and the day holds no appointment and no reply waiting."""
     listing = queries.today_list(user.id, day)
     due = [*listing.overdue, *listing.due_today]
-    if not due:
+    extra = _extras(user, day)
+    if not due and not _has_news(extra):
         return None
     count = listing.totals["overdue"] + listing.totals["today"]
     shop = current_shop()
@@ -112,11 +141,11 @@ def build_digest(user: User, day: date) -> tuple[EmailMessage, int] | None:
             for r in due
         }
         context = dict(user=user, shop=shop, day=day, listing=listing, count=count,
-                       today_url=today_url, card_urls=card_urls)
+                       today_url=today_url, card_urls=card_urls, extra=extra)
         text = render_template("reminders/digest.txt", **context)
         html = render_template("reminders/digest_email.html", **context)
     message = EmailMessage()
-    message["Subject"] = f"Today: {count} client{'s' if count != 1 else ''} to contact"
+    message["Subject"] = _subject(count, extra)
     message["To"] = user.email
     message.set_content(text)
     message.add_alternative(html, subtype="html")
