@@ -12,6 +12,7 @@ from clientbook.appointments.reminders import reminders_by_hand, send_due_remind
 from clientbook.extensions import db
 from clientbook.models import Appointment, Message, Reminder, Shop, User
 from tests.support.clients import allow_associates_everything, make_client as indexed_client
+from clientbook.shop import shop_today
 from tests.support.messaging import fake, make_client  # noqa: F401  (fake: a fixture)
 from tests.test_twilio import sms_shop  # noqa: F401  (a fixture)
 
@@ -48,7 +49,7 @@ def add(client_id, associate_id, starts_at, minutes=30, created_at=None) -> int:
 def test_book_from_the_card_shows_in_week_view_and_today(app, client, auth, shop, camille):
     auth.login("associate")
     with app.app_context():
-        today = booking.local_today(PARIS)
+        today = shop_today()
     assert b"Book appointment" in client.get(f"/clients/{camille}").data
     assert client.get(f"/clients/{camille}/appointments/new").status_code == 200
     # later today, so it shows on Today too (a minute before midnight at worst)
@@ -69,7 +70,7 @@ def test_book_from_the_card_shows_in_week_view_and_today(app, client, auth, shop
 def test_book_from_a_today_row_goes_back_to_today(app, client, auth, shop, camille):
     auth.login("associate")
     with app.app_context():
-        today = booking.local_today(PARIS)
+        today = shop_today()
         db.session.add(Reminder(rule_id=None, client_id=camille, occurrence="m-call", kind="manual",
                                 reason="Call about the ring", due_date=today, owner_id=shop["associate"]))
         db.session.commit()

@@ -75,7 +75,8 @@ def test_seed_demo_endpoint_is_owner_only(client, auth, app):
 def test_demo_has_conversations_and_appointments(app, shop, runner):
     from datetime import timedelta
 
-    from clientbook.appointments.booking import local_today, shop_zone, to_local
+    from clientbook.appointments.booking import to_local
+    from clientbook.shop import shop_today, shop_zone
     from clientbook.models import Appointment, Message, Thread
 
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
@@ -84,6 +85,6 @@ def test_demo_has_conversations_and_appointments(app, shop, runner):
         assert count(Thread, Thread.state == "done") >= 3
         assert count(Thread, Thread.client_id.is_(None)) == 2  # replies from unknown numbers
         assert count(Message, Message.direction == "in") >= 10
-        today = local_today(shop_zone())
+        today = shop_today()
         days = {to_local(a.starts_at, shop_zone()).date() for a in db.session.scalars(sa.select(Appointment))}
         assert len(days) >= 5 and all(today <= d < today + timedelta(days=14) for d in days)

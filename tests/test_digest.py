@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from clientbook.extensions import db
 from clientbook.models import DigestDelivery, Reminder, Shop, User
 from clientbook.reminders.digest import DigestNotSent, deliver_digest, schedule_digests
+from clientbook.shop import shop_zone
 from tests.support.reminders import add_client, add_purchase
 
 DAY = date(2026, 3, 10)
@@ -157,7 +158,7 @@ def test_appointments_or_replies_waiting_bring_the_digest_without_reminders(mail
         assert schedule_digests(AFTER_OPENING_UTC) == []  # nothing at all: no email
 
         db.session.add(Appointment(client_id=ada_client.id, associate_id=shop["associate"], purpose="fitting",
-                                   duration_minutes=45, starts_at=booking.to_utc(DAY, time(15, 0), booking.shop_zone())))
+                                   duration_minutes=45, starts_at=booking.to_utc(DAY, time(15, 0), shop_zone())))
         file_inbound(channel="sms", sender="+33611223344", to="", body="Can I come on Friday?", provider_id="SMd1",
                      received_at=AFTER_OPENING_UTC - timedelta(hours=12))
         db.session.commit()

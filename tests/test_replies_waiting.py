@@ -12,6 +12,7 @@ from clientbook.conversations.threads import file_inbound, waiting_since_cutoff
 from clientbook.extensions import db
 from clientbook.models import Appointment, Reminder, User
 from clientbook.reminders.digest import build_digest
+from clientbook.shop import shop_today, shop_zone
 from tests.support.messaging import make_client
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -45,9 +46,9 @@ def test_today_shows_replies_waiting_and_the_digest_lists_them(app, client, auth
         camille = make_client(assigned_to_id=shop["associate"])
         file_inbound(channel="sms", sender="+33612345678", to="", body="Is my ring ready?", provider_id="SM1",
                      received_at=booking.utcnow() - timedelta(minutes=5))
-        today = booking.local_today(booking.shop_zone())
+        today = shop_today()
         db.session.add(Appointment(client_id=camille.id, associate_id=shop["associate"], purpose="fitting",
-                                   starts_at=booking.to_utc(today, time(23, 58), booking.shop_zone())))
+                                   starts_at=booking.to_utc(today, time(23, 58), shop_zone())))
         db.session.add(Reminder(client_id=camille.id, occurrence="x", kind="manual", reason="Call back",
                                 due_date=today, owner_id=shop["associate"]))
         db.session.commit()

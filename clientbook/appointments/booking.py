@@ -18,14 +18,6 @@ from clientbook.shop import current_shop
 
 # ---- time in the shop's zone -------------------------------------------------------------------
 
-def shop_zone() -> zoneinfo.ZoneInfo:
-    shop = current_shop()
-    try:
-        return zoneinfo.ZoneInfo(shop.timezone if shop else "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def to_utc(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
     """A shop-local wall time as the naive UTC instant it is stored as."""
     return datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
@@ -33,10 +25,6 @@ def to_utc(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
 
 def to_local(instant: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return instant.replace(tzinfo=timezone.utc).astimezone(zone)
-
-
-def local_today(zone: zoneinfo.ZoneInfo, now: datetime | None = None) -> date:
-    return to_local(now or utcnow(), zone).date()
 
 
 def day_range(first: date, days: int, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
@@ -130,7 +118,7 @@ def due_reminders(now: datetime, zone: zoneinfo.ZoneInfo) -> list[DueReminder]:
 def when_words(instant: datetime, zone: zoneinfo.ZoneInfo, now: datetime) -> str:
     """ "today 11:00", "tomorrow 11:00" or "Monday 3 March 11:00", in the shop's zone."""
     local = to_local(instant, zone)
-    today = local_today(zone, now)
+    today = to_local(now, zone).date()
     day = ("today" if local.date() == today else "tomorrow" if local.date() == today + timedelta(days=1)
            else f"{local:%A} {local.day} {local:%B}")
     return f"{day} {local:%H:%M}"

@@ -6,13 +6,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from clientbook.appointments.booking import DueReminder, due_reminders, reminder_text, shop_zone, when_words
+from clientbook.appointments.booking import DueReminder, due_reminders, reminder_text, when_words
 from clientbook.extensions import db
 from clientbook.messaging import consent
 from clientbook.messaging.outbox import enqueue_delivery, queue_message
 from clientbook.messaging.settings import channel_enabled, messaging_settings
 from clientbook.models import Appointment, Client, Message, User, utcnow
-from clientbook.shop import current_shop
+from clientbook.shop import current_shop, shop_zone
 
 
 def automatic_channel(client: Client) -> str | None:

@@ -10,7 +10,7 @@ from clientbook.appointments import booking
 from clientbook.appointments.reminders import reminders_by_hand
 from clientbook.conversations.threads import waiting_since_cutoff, waiting_threads
 from clientbook.models import User, utcnow
-from clientbook.shop import current_shop
+from clientbook.shop import current_shop, shop_today, shop_zone
 
 
 def waiting_minutes() -> int:
@@ -25,7 +25,7 @@ def replies_waiting(user: User, now=None, during_opening_hours: bool = True):
     if shop is None:
         return [], 0
     if during_opening_hours:
-        cutoff = waiting_since_cutoff(now, booking.shop_zone(), shop.opening_time, shop.quiet_hours_end,
+        cutoff = waiting_since_cutoff(now, shop_zone(), shop.opening_time, shop.quiet_hours_end,
                                       waiting_minutes())
     else:
         cutoff = now - timedelta(minutes=waiting_minutes())
@@ -34,8 +34,8 @@ def replies_waiting(user: User, now=None, during_opening_hours: bool = True):
 
 def today_extras(user: User, now=None) -> dict:
     now = now or utcnow()
-    zone = booking.shop_zone()
-    start, end = booking.day_range(booking.local_today(zone, now), 1, zone)
+    zone = shop_zone()
+    start, end = booking.day_range(shop_today(now), 1, zone)
     waiting, waiting_total = replies_waiting(user, now)
     return {
         "appointments": booking.between(start, end, user.id), "remind_by_hand": reminders_by_hand(user, now),
@@ -47,7 +47,7 @@ def today_extras(user: User, now=None) -> dict:
 def digest_extras(user: User, day, now=None) -> dict:
     """The morning email: the day's appointments and every reply still unread after N minutes."""
     now = now or utcnow()
-    zone = booking.shop_zone()
+    zone = shop_zone()
     start, end = booking.day_range(day, 1, zone)
     waiting, waiting_total = replies_waiting(user, now, during_opening_hours=False)
     return {"appointments": booking.between(start, end, user.id), "replies_waiting": waiting,

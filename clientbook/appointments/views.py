@@ -19,7 +19,7 @@ from clientbook.messaging import consent
 from clientbook.messaging.settings import enabled_channels
 from clientbook.messaging.views import record_handoff
 from clientbook.models import APPOINTMENT_OUTCOMES, Appointment, Job, User, utcnow
-from clientbook.shop import current_shop
+from clientbook.shop import current_shop, shop_today, shop_zone
 from clientbook.staff import active_staff
 from clientbook.web import htmx_only, hx_redirect, render, safe_next, wants_partial
 
@@ -50,13 +50,13 @@ def _form_context(client, form, found_conflicts, zone, next_url) -> dict:
 @login_required
 def new(client_id: int):
     client = get_client_or_404(client_id)
-    zone = booking.shop_zone()
+    zone = shop_zone()
     # Booked from Today: saving (or Cancel) goes back there; from the card, back to the card.
     next_url = safe_next(request.values.get("next"), url_for("clients.card", client_id=client.id))
     form = AppointmentForm(staff=active_staff(), jobs=open_jobs(client.id))
     if request.method == "GET":
         form.associate_id.data = client.assigned_to_id or current_user.id
-        form.day.data = form.day.data or booking.local_today(zone) + timedelta(days=1)
+        form.day.data = form.day.data or shop_today() + timedelta(days=1)
     found = []
     if form.validate_on_submit():
         starts_at = booking.to_utc(form.day.data, form.start.data, zone)
@@ -99,7 +99,7 @@ def pick_client():
 def check_conflicts(client_id: int):
     """Live warning while booking: the chosen associate's overlapping appointments."""
     get_client_or_404(client_id)
-    zone = booking.shop_zone()
+    zone = shop_zone()
     try:
         day = date.fromisoformat(request.args.get("day", ""))
         start = datetime.strptime(request.args.get("start", ""), "%H:%M").time()
@@ -120,7 +120,7 @@ def check_conflicts(client_id: int):
 @login_required
 def show(appointment_id: int):
     appointment = get_appointment_or_404(appointment_id)
-    zone = booking.shop_zone()
+    zone = shop_zone()
     return render("appointments/show.html", None, appointment=appointment, zone=zone, to_local=booking.to_local,
                   outcome_labels=OUTCOME_LABELS, started=appointment.starts_at <= utcnow(),
                   when=booking.when_words(appointment.starts_at, zone, utcnow()))
@@ -164,7 +164,7 @@ def remind(appointment_id: int):
     if channel is None:
         abort(409)
     shop = current_shop()
-    body = booking.reminder_text(appointment, shop.name if shop else "the shop", booking.shop_zone(), utcnow())
+    body = booking.reminder_text(appointment, shop.name if shop else "the shop", shop_zone(), utcnow())
     message, link = record_handoff(client, channel, "Your appointment", body, None, None, handoff_key(appointment.id))
     return render("messaging/handoff_open.html", "opened", client=client, message=message, link=link, reminder=None)
 
@@ -186,12 +186,12 @@ def _who() -> tuple[str, User | None]:
 @bp.get("/appointments")
 @login_required
 def calendar():
-    zone = booking.shop_zone()
+    zone = shop_zone()
     view = "day" if request.args.get("view") == "day" else "week"
     try:
-        day = date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else booking.local_today(zone)
+        day = date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else shop_today()
     except ValueError:
-        day = booking.local_today(zone)
+        day = shop_today()
     scope, person = _who()
     first = day if view == "day" else booking.week_start(day)
     length = 1 if view == "day" else 7
@@ -211,5 +211,5 @@ def calendar():
     step = timedelta(days=length)
     return render("appointments/calendar.html", "calendar", view=view, day=day, scope=scope, person=person,
                   columns=columns, staff=staff, zone=zone, to_local=booking.to_local, prev_day=first - step,
-                  next_day=first + step, today=booking.local_today(zone), days=days,
+                  next_day=first + step, today=shop_today(), days=days,
                   may_see=lambda a: booking.may_see_client(current_user, a), outcome_labels=OUTCOME_LABELS)

@@ -5,7 +5,6 @@ import calendar
 import re
 from datetime import date
 
-import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField,
@@ -13,11 +12,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from clientbook.contacts import InvalidEmail, normalize_email
-from clientbook.extensions import db
-from clientbook.models import PreferenceKey, User
+from clientbook.models import PreferenceKey
 from clientbook.money import parse_money
 from clientbook.shop import shop_today
-from clientbook.staff import active_staff
+from clientbook.staff import active_staff, staff_roster
 from clientbook.tags import shop_spellings
 
 MONTHS = [(i, calendar.month_name[i]) for i in range(1, 13)]
@@ -232,7 +230,7 @@ class BulkReassignForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         everyone = [(u.id, u.name + ("" if u.active else " (left)")) for u in
-                    db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name))]
+                    staff_roster()]
         self.from_user_id.choices = [("", "Choose…")] + everyone
         self.to_user_id.choices = staff_choices(blank="Nobody (unassigned)")
 

@@ -17,7 +17,7 @@ from clientbook.extensions import db
 from clientbook.models import Client, User
 from clientbook.roles import manager_required
 from clientbook.shop import current_shop
-from clientbook.staff import active_staff
+from clientbook.staff import active_staff, staff_roster
 from clientbook.web import render, wants_partial
 
 PER_PAGE = 20  # keeps a page of results under 8 KB, the budget for one keystroke
@@ -159,7 +159,7 @@ def reassign():
               f"{target.name if target else 'nobody (unassigned)'}.", "success")
         return redirect(url_for("clients.reassign"), 303)
     counts = _assigned_counts()
-    people = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name)).all()
+    people = staff_roster()
     return render("clients/reassign.html", form=form, counts=counts, people=people,
                   status=422 if form.errors else 200)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from datetime import date, time, timedelta
 
-from clientbook.appointments.booking import shop_zone, to_utc
+from clientbook.appointments.booking import to_utc
 from clientbook.conversations.threads import file_inbound, note_message, thread_for_client
 from clientbook.extensions import db
 from clientbook.models import APPOINTMENT_PURPOSES, Appointment, Client, Message, User, utcnow
+from clientbook.shop import shop_zone
 
 OUR_TEXTS = (
     "Hello {first}, your ring is resized and ready to collect whenever suits you.",

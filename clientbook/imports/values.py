@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from clientbook.tags import tag_key
+
 
 class BadValue(ValueError):
     pass
@@ -148,8 +150,8 @@ def parse_tags(raw: str) -> list[str]:
     seen: dict[str, str] = {}
     for part in _TAG_SPLIT.split(clean_cell(raw)):
         tag = " ".join(part.split())[:MAX_TAG_LENGTH]
-        if tag and tag.casefold() not in seen:
-            seen[tag.casefold()] = tag
+        if tag and tag_key(tag) not in seen:
+            seen[tag_key(tag)] = tag
     return list(seen.values())
 
 

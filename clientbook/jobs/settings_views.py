@@ -10,6 +10,7 @@ from clientbook.jobs.forms import JobTypeForm, StageForm
 from clientbook.jobs.records import ensure_job_types
 from clientbook.models import Job, JobType, Stage
 from clientbook.roles import manager_required
+from clientbook.text import fold
 from clientbook.web import render
 
 
@@ -42,7 +43,7 @@ def add_type():
     form = JobTypeForm(prefix="type")
     if form.validate_on_submit():
         name = form.name.data.strip()
-        if db.session.scalar(sa.select(JobType.id).where(sa.func.lower(JobType.name) == name.lower())):
+        if db.session.scalar(sa.select(JobType.id).where(sa.func.fold(JobType.name) == fold(name))):
             form.name.errors = ["There is already a kind of job with that name."]
         else:
             position = (db.session.scalar(sa.select(sa.func.max(JobType.position))) or 0) + 1
@@ -71,7 +72,7 @@ def add_stage(type_id: int):
     form = StageForm(prefix="stage")
     if form.validate_on_submit():
         name = form.name.data.strip()
-        if any(s.name.lower() == name.lower() for s in job_type.stages):
+        if any(fold(s.name) == fold(name) for s in job_type.stages):
             form.name.errors = ["This kind of job already has a stage with that name."]
         else:
             position = max((s.position for s in job_type.stages), default=-1) + 1
@@ -126,7 +127,7 @@ def edit_stage(stage_id: int):
     if not form.validate_on_submit():
         return _page(422, stage_forms={stage.id: form})
     name = form.name.data.strip()
-    if any(s.id != stage.id and s.name.lower() == name.lower() for s in stage.job_type.stages):
+    if any(s.id != stage.id and fold(s.name) == fold(name) for s in stage.job_type.stages):
         form.name.errors = ["This kind of job already has a stage with that name."]
         return _page(422, stage_forms={stage.id: form})
     if (form.outcome.data or None) != stage.outcome and db.session.scalar(

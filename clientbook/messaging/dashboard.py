@@ -11,9 +11,10 @@ from flask import request
 from clientbook.extensions import db
 from clientbook.messaging import bp
 from clientbook.messaging.attribution import attributed_sales, outreach_filter
-from clientbook.models import Message, Reminder, User
+from clientbook.models import Message, Reminder
 from clientbook.roles import manager_required
 from clientbook.shop import current_shop, shop_today, shop_zone
+from clientbook.staff import staff_roster
 from clientbook.web import render
 
 PERIODS = {"7d": "Last 7 days", "30d": "Last 30 days", "month": "This month", "90d": "Last 90 days"}
@@ -53,7 +54,7 @@ def _utc_range(start: date, end: date, zone: zoneinfo.ZoneInfo) -> tuple[datetim
 def results(start: date, end: date, attribution_days: int, zone: zoneinfo.ZoneInfo) -> tuple[list[AssociateResults], AssociateResults, int]:
     """(rows per associate, shop totals, campaign messages) for shop-local days start..end."""
     since, until = _utc_range(start, end, zone)
-    users = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name)).all()
+    users = staff_roster()
     rows: dict[int | None, AssociateResults] = {u.id: AssociateResults(u.id, u.name) for u in users}
     when = sa.func.coalesce(Message.sent_at, Message.created_at)
 
