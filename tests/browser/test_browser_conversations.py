@@ -113,3 +113,33 @@ def test_book_an_appointment_from_the_card(page, check, sign_in, device):
     expect(page.get_by_role("link", name=f"Soazig {last}")).to_be_visible()
     check.accessibility()
     screenshot(page, "shop-day", device)
+
+
+def test_book_an_appointment_from_today(page, check, sign_in, device):
+    sign_in("associate")
+    last = f"Guivarc'h{device.title()}"
+    add_client(page, "Gwenola", last, phone=PHONES[device][0])
+    page.goto("/today")
+    page.get_by_role("link", name="Book", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Book an appointment")).to_be_visible()
+    page.get_by_label("Client", exact=True).fill(f"Gwenola {last}")
+    book = page.get_by_role("link", name=f"Book Gwenola {last}")
+    expect(book).to_be_visible()
+    check.accessibility()
+    screenshot(page, "book-pick-client", device)
+    book.click()
+    expect(page.get_by_text(f"Gwenola {last}", exact=True)).to_be_visible()
+    page.get_by_label("Date").fill(datetime.now(ZoneInfo("Europe/Paris")).date().isoformat())
+    page.get_by_label("Start").fill("21:00" if device == "tablet" else "21:30")
+    page.get_by_label("Purpose").select_option("consultation")
+    screenshot(page, "book-from-today", device)
+    page.get_by_role("button", name=re.compile("^Book")).click()
+
+    # Saving goes back to Today, where the appointment now shows.
+    expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+    expect(page.get_by_text(re.compile(f"Consultation with Gwenola {last} booked"))).to_be_visible()
+    expect(page.get_by_role("region", name="Appointments today")).to_contain_text(f"Gwenola {last}")
+    check.accessibility()
+    screenshot(page, "today-after-booking", device)
+    page.get_by_role("link", name="My appointments this week").click()
+    expect(page.get_by_role("link", name=f"Gwenola {last}")).to_be_visible()
