@@ -6,21 +6,7 @@ from urllib.parse import unquote
 import pytest
 from playwright.sync_api import expect
 
-from browser_kit import add_client
-
-# The app opens the hand-off link by itself (messaging-handoff.js). A test must not follow sms:/mailto:
-# (headless Chromium has no app for them and then ignores later clicks), so before the app's own
-# listeners run, auto-open links are defused and marked, which lets the test see that they were there.
-DEFUSE_AUTO_OPEN = """
-(() => {
-  const defuse = (root) => (root || document).querySelectorAll('a[data-handoff-auto]').forEach((a) => {
-    a.removeAttribute('data-handoff-auto');
-    a.setAttribute('data-test-auto-open', '1');
-  });
-  window.addEventListener('DOMContentLoaded', () => defuse(document), true);
-  window.addEventListener('htmx:afterSettle', (event) => defuse(event.target), true);
-})();
-"""
+from browser_kit import DEFUSE_AUTO_OPEN, add_client
 
 
 @pytest.fixture
