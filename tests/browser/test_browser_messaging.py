@@ -35,7 +35,8 @@ def test_text_from_the_card_hands_off_to_messages(page, check, sign_in, device):
     assert href.startswith(f"sms:{e164}"), href
     expect(opened).to_have_attribute("data-test-auto-open", "1")  # the app opens Messages by itself
     assert "Gwladys" in unquote(href), "the message is ready, with the client's name"
-    expect(page.get_by_role("status").filter(has_text="Logged on")).to_be_visible()
+    # Logged at the tap; "Sent?" is asked, and until answered the history says it was opened in the app.
+    expect(page.locator(".msg-actions .msg-sent-question")).to_contain_text("Sent?")
 
     page.reload()
     expect(history(page).get_by_text(re.compile("opened in app"))).to_be_visible()
