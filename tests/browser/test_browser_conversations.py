@@ -143,3 +143,28 @@ def test_book_an_appointment_from_today(page, check, sign_in, device):
     screenshot(page, "today-after-booking", device)
     page.get_by_role("link", name="My appointments this week").click()
     expect(page.get_by_role("link", name=f"Gwenola {last}")).to_be_visible()
+
+
+def test_book_an_appointment_from_a_today_row(page, check, sign_in, worker, device):
+    from test_browser_reminders import add_date_today
+
+    sign_in("associate2")
+    name = f"Maiwenn Kerbrat{device.title()}"
+    add_client(page, *name.split(), phone=PHONES[device][1])
+    add_date_today(page, "birthday")
+    worker.flask("reminders", "run")
+
+    page.goto("/today")
+    row = page.get_by_role("listitem").filter(has=page.get_by_role("link", name=name, exact=True))
+    expect(row).to_have_count(1)
+    screenshot(page, "today-row-book", device)
+    row.get_by_role("link", name=re.compile("^Book appointment")).click()
+    expect(page.get_by_role("heading", level=1, name="Book an appointment")).to_be_visible()
+    page.get_by_label("Date").fill(datetime.now(ZoneInfo("Europe/Paris")).date().isoformat())
+    page.get_by_label("Start").fill("20:00" if device == "tablet" else "20:30")
+    page.get_by_role("button", name=re.compile("^Book")).click()
+    expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+    expect(page.get_by_role("region", name="Appointments today")).to_contain_text(name)
+    check.accessibility()
+    page.get_by_role("link", name="My appointments this week").click()
+    expect(page.get_by_role("link", name=name)).to_be_visible()
