@@ -79,10 +79,12 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_features(app: Flask) -> None:
     """Blueprints, one per feature; each owns its routes, CLI commands and templates/<name>/."""
     from clientbook import (
-        appointments, backups, clients, conversations, imports, jobs, messaging, privacy, reminders, settings,
+        appointments, backups, clients, conversations, imports, jobs, messaging, navigation, privacy, reminders,
+        settings,
     )
 
     app.register_blueprint(settings.bp)
     for feature in (clients, imports, reminders, messaging, conversations, appointments, backups, jobs, privacy):
         feature.init_app(app)
+    navigation.init_app(app)
 

@@ -70,7 +70,9 @@ def welcome():
 @bp.get("/")
 @manager_required
 def index():
-    return render("settings/index.html")
+    from clientbook.backups.health import instance_health
+
+    return render("settings/index.html", health=instance_health())
 
 
 @bp.route("/shop", methods=["GET", "POST"])

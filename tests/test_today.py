@@ -307,3 +307,10 @@ def test_digest_on_without_a_mail_server_says_nothing_is_sent(client, auth, app,
         db.session.commit()
     auth.login("associate")
     assert "no mail server is set up yet" in client.get("/today").get_data(as_text=True)
+    # Turned on from Today (the toggle alone redrawn): the same warning; with a mail server, none.
+    turned_on = client.post("/today/digest", data={"digest_enabled": "1"}, headers={"HX-Request": "true"})
+    assert "no mail server is set up yet" in turned_on.get_data(as_text=True)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_FROM="shop@example.test")
+    assert "no mail server" not in client.post("/today/digest", data={"digest_enabled": "1"},
+                                               headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "no mail server" not in client.get("/today").get_data(as_text=True)

@@ -6,8 +6,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from clientbook.backups.cli import COMMANDS
-    from clientbook.backups.health import instance_health
 
     for command in COMMANDS:
         app.cli.add_command(command)
-    app.jinja_env.globals.update(instance_health=instance_health)

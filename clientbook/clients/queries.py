@@ -94,6 +94,13 @@ class CardData:
         return purchase_summary(self.client.id)
 
     @cached_property
+    def channels(self) -> list[dict]:
+        """The card's hand-off buttons, each with why it is unavailable (or None)."""
+        from clientbook.messaging.settings import CARD_CHANNELS, channel_options
+
+        return channel_options(self.client, CARD_CHANNELS)
+
+    @cached_property
     def preference_keys(self) -> list[PreferenceKey]:
         return active_preference_keys()
 

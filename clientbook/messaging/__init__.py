@@ -19,7 +19,6 @@ def init_app(app: Flask) -> None:
     csrf.exempt(public_bp)
     app.register_blueprint(public_bp)
     app.jinja_env.globals.setdefault("sms_length", _sms_length)
-    app.jinja_env.globals.setdefault("messaging_card_channels", _card_channels)
     from clientbook.contacts import format_phone
 
     app.jinja_env.filters.setdefault("phone_display", format_phone)
@@ -45,16 +44,6 @@ def _on_clients_merged(sender, kept_id=None, merged_ids=None, **_):
     if kept_id and merged_ids:
         db.session.execute(sa.update(Message).where(Message.client_id.in_(merged_ids))
                            .values(client_id=kept_id).execution_options(synchronize_session=False))
-
-
-def _card_channels(client) -> list[dict]:
-    """The hand-off buttons the client card shows, each with why it is unavailable (or None)."""
-    from clientbook.messaging import consent
-    from clientbook.messaging.settings import CHANNEL_LABELS, enabled_channels
-
-    enabled = enabled_channels()
-    return [{"channel": c, "label": CHANNEL_LABELS[c], "problem": consent.why_not(client, c)}
-            for c in ("handoff_sms", "whatsapp", "handoff_email") if c in enabled]
 
 
 def _register_timeline_source() -> None:

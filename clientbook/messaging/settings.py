@@ -6,12 +6,22 @@ import sqlalchemy as sa
 from clientbook.extensions import db
 from clientbook.mail import mail_configured
 from clientbook.messaging.channels.twilio import twilio_configured
-from clientbook.models import HANDOFF_CHANNELS, MessagingSettings
+from clientbook.messaging import consent
+from clientbook.models import HANDOFF_CHANNELS, Client, MessagingSettings
 
 CHANNEL_LABELS = {
     "handoff_sms": "Text", "handoff_email": "Email", "whatsapp": "WhatsApp",
     "sms": "Shop SMS", "email": "Shop email",
 }
+CHANNEL_ORDER = ("handoff_sms", "whatsapp", "handoff_email", "sms", "email")
+CARD_CHANNELS = ("handoff_sms", "whatsapp", "handoff_email")  # the card's one-tap hand-off buttons
+
+
+def channel_options(client: Client, channels: tuple[str, ...] = CHANNEL_ORDER) -> list[dict]:
+    """Each of these channels the shop offers, with why it can't be used for this client (if so)."""
+    enabled = enabled_channels()
+    return [{"channel": c, "label": CHANNEL_LABELS[c], "problem": consent.why_not(client, c)}
+            for c in channels if c in enabled]
 
 
 def messaging_settings(for_saving: bool = False) -> MessagingSettings:

@@ -12,7 +12,7 @@ from clientbook.messaging import bp, consent
 from clientbook.messaging.drafts import choose_draft, ensure_check_in_template, missing_for, templates_for
 from clientbook.messaging.handoff import HANDED_OFF, close_reminder_by_message, confirm_handoff, handoff_link
 from clientbook.messaging.outbox import enqueue_delivery, mark_checked, queue_message
-from clientbook.messaging.settings import CHANNEL_LABELS, enabled_channels
+from clientbook.messaging.settings import CARD_CHANNELS, CHANNEL_LABELS, channel_options, enabled_channels
 from clientbook.messaging.sms_length import sms_length
 from clientbook.models import HANDOFF_CHANNELS, Client, Message, MessageTemplate, Reminder, utcnow
 from clientbook.placeholders import fill_placeholders, placeholder_values
@@ -22,16 +22,8 @@ from clientbook.reminders.today import open_for_client
 from clientbook.shop import current_shop, shop_today
 from clientbook.web import htmx_only, hx_redirect, render, safe_next, wants_partial
 
-CHANNEL_ORDER = ("handoff_sms", "whatsapp", "handoff_email", "sms", "email")
 PREFERRED_TO_CHANNEL = {"sms": ("sms", "handoff_sms"), "email": ("email", "handoff_email"),
                         "whatsapp": ("whatsapp",), "phone": ("handoff_sms",)}
-
-
-def channel_options(client: Client) -> list[dict]:
-    """Every channel the shop offers, with why it can't be used for this client (if so)."""
-    enabled = enabled_channels()
-    return [{"channel": c, "label": CHANNEL_LABELS[c], "problem": consent.why_not(client, c)}
-            for c in CHANNEL_ORDER if c in enabled]
 
 
 def pick_channel(client: Client, options: list[dict], wanted: str | None) -> str | None:
@@ -187,7 +179,8 @@ def handoff(client_id: int, channel: str):
         abort(404)
     problem = consent.why_not(client, channel)
     if problem:
-        return render("messaging/_card_actions.html", None, status=422, client=client, problem=problem)
+        return render("messaging/_card_actions.html", None, status=422, client=client, problem=problem,
+                      channels=channel_options(client, CARD_CHANNELS))
     ensure_check_in_template()
     reminder = due_reminder(client)
     draft = choose_draft(client, current_user, current_shop(), shop_today(), reminder)

@@ -9,18 +9,15 @@ def init_app(app: Flask) -> None:
     from clientbook.reminders import rules_views, upkeep, views  # noqa: F401  (rules_views adds routes)
     from clientbook.reminders.cli import reminders_cli
     from clientbook.models.reminders import DISMISS_REASONS, REMINDER_OUTCOMES
-    from clientbook.mail import mail_configured
     from clientbook.reminders.wording import headline, occurrence_day
 
     app.register_blueprint(views.bp)
     app.cli.add_command(reminders_cli)
     app.jinja_env.globals.update(
-        reminders_badge_count=views.badge_count,
         reminder_headline=headline,
         reminder_outcomes=REMINDER_OUTCOMES,
         reminder_dismiss_reasons=DISMISS_REASONS,
         reminder_occasion_day=occurrence_day,
-        mail_configured=mail_configured,
     )
     signals.shop_created.connect(upkeep.on_shop_created)
     signals.client_changed.connect(upkeep.on_client_changed)

@@ -11,6 +11,8 @@ from clientbook.clients.access import can_open_client, get_client_or_404
 from clientbook.extensions import db
 from clientbook.jobs.queries import today_jobs
 from clientbook.models import Client, Reminder, User
+from clientbook.mail import mail_configured
+from clientbook.navigation import recount
 from clientbook.reminders import actions, today as queries
 from clientbook.reminders.forms import FollowUpForm
 from clientbook.reminders.rules import snooze_until
@@ -22,15 +24,6 @@ bp = Blueprint("reminders", __name__)
 
 
 # ---- helpers shared with templates ------------------------------------------------------
-
-def badge_count() -> int:
-    """Overdue + due today for the signed-in person (the number in the navigation)."""
-    if not current_user.is_authenticated or current_shop() is None:
-        return 0
-    if "reminder_badge" not in g:
-        g.reminder_badge = queries.due_count(current_user.id, shop_today())
-    return g.reminder_badge
-
 
 # Stand-ins for ids while url_for builds one URL pattern per action, once per request: a list of
 # fifty rows then costs a few string formats per row instead of a dozen url_for calls.
@@ -94,7 +87,7 @@ def _row_response(reminder: Reminder, error: str | None = None, status: int = 20
         if error:
             return render("error.html", title="Not saved", message=error, status=422)
         return redirect(_safe_next(url_for("reminders.today")), 303)
-    g.pop("reminder_badge", None)
+    recount()
     body = render_template(
         "reminders/_row.html", reminder=reminder, today=shop_today(), error=error,
         last_bought=queries.last_bought([reminder.client_id]),
@@ -134,6 +127,7 @@ def today():
         due_counts=queries.due_counts_by_owner(day) if current_user.is_manager else {},
         back_url=request.full_path.rstrip("?"),
         jobs_today=today_jobs(owner.id if owner else None, day),
+        mail_ready=not current_user.digest_enabled or mail_configured(),
     )
 
 
@@ -143,7 +137,7 @@ def set_digest():
     current_user.digest_enabled = request.form.get("digest_enabled") == "1"
     db.session.commit()
     if wants_partial():
-        return render("reminders/today.html", "digest_toggle")
+        return render("reminders/today.html", "digest_toggle", mail_ready=not current_user.digest_enabled or mail_configured())
     return redirect(url_for("reminders.today"), 303)
 
 
@@ -293,7 +287,7 @@ def add_follow_up(client_id: int):
     db.session.commit()
     if wants_partial():
         response = _card_section(client, follow_up_form(client))
-        g.pop("reminder_badge", None)
+        recount()
         response.set_data(response.get_data(as_text=True) + render_template("reminders/_badge.html", oob=True))
         return response
     return redirect(_safe_next(url_for("clients.card", client_id=client.id)), 303)
