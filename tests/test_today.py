@@ -237,10 +237,10 @@ def test_long_group_shows_a_screenful_then_show_all(client, auth, book, app, sho
         extra_total = GROUP_SHOWN + 3 + 1  # plus the book's own "Call about the ring"
     auth.login("associate")
     page = client.get("/today").get_data(as_text=True)
-    assert page.count('class="rem-row') == GROUP_SHOWN + 2  # today's screenful, the overdue one, the soon one
+    assert page.count('id="reminder-') == GROUP_SHOWN + 2  # today's screenful, the overdue one, the soon one
     assert f"Show all {extra_total}" in page and "?all=today" in page
     everything = client.get("/today", query_string={"all": "today"}).get_data(as_text=True)
-    assert everything.count('class="rem-row') == extra_total + 2 and "Show all" not in everything
+    assert everything.count('id="reminder-') == extra_total + 2 and "Show all" not in everything
 
 
 def test_row_links_and_forms_point_at_that_reminder(client, auth, book):

@@ -108,6 +108,18 @@ def _load_related(reminders: list[Reminder]) -> None:
             set_committed_value(reminder, attribute, found.get(getattr(reminder, key)))
 
 
+def by_client(reminders: list[Reminder]) -> list[list[Reminder]]:
+    """The group's reminders gathered per client, in the order each client first appears.
+
+    Today shows one row per client with the reasons inside it; done in memory over rows
+    already loaded, so grouping costs no SQL.
+    """
+    rows: dict[int, list[Reminder]] = {}
+    for reminder in reminders:
+        rows.setdefault(reminder.client_id, []).append(reminder)
+    return list(rows.values())
+
+
 def last_bought(client_ids: list[int]) -> dict[int, str]:
     """The description of each client's most recent purchase item, in one query."""
     if not client_ids:

@@ -60,6 +60,9 @@ def _row_url_patterns() -> dict[str, str | None]:
     return g.reminder_url_patterns
 
 
+bp.add_app_template_filter(queries.by_client, "by_client")
+
+
 @bp.app_template_global("reminder_links")
 def row_links(reminder: Reminder) -> RowLinks:
     """The row's URLs, the same url_for would give, from this request's patterns."""
@@ -235,6 +238,30 @@ def reassign(reminder_id: int):
         return _row_response(reminder, str(error), 422)
     db.session.commit()
     return _row_response(reminder, moved=True)
+
+
+@bp.post("/reminders/all/<action>")
+@login_required
+def act_on_all(action: str):
+    """Done or Snooze for every reminder of one client's Today row, all or none."""
+    if action not in ("done", "snooze"):
+        abort(404)
+    ids = [int(value) for value in request.form.getlist("reminder_id") if value.isdigit()]
+    if not ids:
+        abort(400)
+    day = shop_today()
+    reminders = [_reminder_for_action(reminder_id) for reminder_id in ids]
+    try:
+        for reminder in reminders:
+            if action == "done":
+                actions.complete(reminder, request.form.get("outcome", ""), current_user, day)
+            else:
+                actions.snooze(reminder, snooze_until(request.form.get("choice", ""), day, None), day)
+    except actions.ActionError as error:
+        db.session.rollback()
+        return render("error.html", title="Not saved", message=str(error), status=422)
+    db.session.commit()
+    return redirect(_safe_next(url_for("reminders.today")), 303)
 
 
 # ---- the client card's reminders section ------------------------------------------------------
