@@ -10,7 +10,7 @@ from sqlalchemy import event
 from clientbook.appointments import booking
 from clientbook.extensions import db
 from clientbook.models import Appointment, Reminder
-from clientbook.shop import shop_today
+from clientbook.shop import shop_today, shop_zone
 from tests.support.reminders import add_client
 
 
@@ -129,7 +129,7 @@ def test_nothing_to_follow_up_only_when_nothing_is_listed(client, auth, app, sho
     assert "Nothing to follow up" in client.get("/today").get_data(as_text=True)
     with app.app_context():
         marc = add_client("Marc", "Dupont", owner_id=shop["associate"])
-        zone = booking.shop_zone()
+        zone = shop_zone()
         starts = booking.to_utc(shop_today(), time(23, 0), zone)
         db.session.add(Appointment(client_id=marc.id, associate_id=shop["associate"], starts_at=starts,
                                    duration_minutes=30, purpose="fitting"))
