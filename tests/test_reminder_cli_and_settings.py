@@ -31,9 +31,9 @@ def test_due_prints_csv_and_creates_nothing(runner, app, dated_book):
     assert rows[0] == ["date", "client_id", "client_name", "kind", "reason", "assigned_to"]
     body = sorted(rows[1:], key=lambda row: row[4])
     assert [row[2:] for row in body] == [
-        ["'=cmd Formula", "birthday", "'=cmd's birthday today", ""],  # formulas are neutralised
+        ["'=cmd Formula", "birthday", "'=cmd’s birthday today", ""],  # formulas are neutralised
+        ["Marc Dupont", "birthday", "Anna’s birthday in 14 days — wife of Marc Dupont", "Ada Associate"],
         ["Marc Dupont", "purchase", "Thank-you: bought 2 days ago", "Ada Associate"],
-        ["Marc Dupont", "birthday", "wife Anna's birthday in 14 days", "Ada Associate"],
     ]
     assert all(row[0] == "2026-12-05" for row in body)
     with app.app_context():

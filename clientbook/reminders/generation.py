@@ -9,6 +9,7 @@ which makes every run safe to repeat.
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from clientbook.models import (
 )
 from clientbook.reminders import rules as date_rules
 from clientbook.reminders.defaults import ensure_default_rules, run_state
+from clientbook.reminders.wording import headline
 from clientbook.shop import current_shop, shop_today
 from clientbook.text import fold
 
@@ -276,22 +278,28 @@ def preview_count(rule: ReminderRule, today: date, days: int = 7) -> int:
 
 
 def due_on(day: date) -> list[dict]:
-    """Reminders the current rules call for on `day`, whether or not they exist yet (for the CLI)."""
+    """Reminders the current rules call for on `day`, whether or not they exist yet (for the CLI).
+    Each reads as it would on Today (wording.headline), not as the stored reason."""
     rows = []
     users = dict(db.session.execute(sa.select(User.id, User.name)).all())
     for rule in enabled_rules():
         candidates = candidate_select(rule, day, day).subquery("c")
         query = sa.select(
-            candidates.c.due_date, candidates.c.client_id, Client.first_name, Client.last_name,
-            candidates.c.kind, candidates.c.reason, candidates.c.owner_id,
-        ).join(Client, Client.id == candidates.c.client_id)
-        for due, client_id, first, last, kind, reason, owner_id in db.session.execute(query):
+            candidates.c.due_date, Client, candidates.c.kind, candidates.c.reason, candidates.c.occurrence,
+            ImportantDate, candidates.c.owner_id,
+        ).join(Client, Client.id == candidates.c.client_id).outerjoin(
+            ImportantDate, ImportantDate.id == candidates.c.important_date_id)
+        for due, client, kind, reason, occurrence, important, owner_id in db.session.execute(query):
+            due = due if isinstance(due, date) else date.fromisoformat(str(due)[:10])
+            # Not a Reminder row: a stand-in with the fields headline() reads, nothing added to the session.
+            reminder = SimpleNamespace(rule=rule, client=client, kind=kind, reason=reason, occurrence=occurrence,
+                                       important_date=important, due_date=due)
             rows.append({
-                "date": due.isoformat() if hasattr(due, "isoformat") else str(due),
-                "client_id": client_id,
-                "client_name": f"{first} {last}".strip(),
+                "date": due.isoformat(),
+                "client_id": client.id,
+                "client_name": f"{client.first_name} {client.last_name}".strip(),
                 "kind": kind,
-                "reason": reason,
+                "reason": headline(reminder, day),
                 "assigned_to": users.get(owner_id, "") if owner_id else "",
             })
     rows.sort(key=lambda row: (row["assigned_to"], row["client_name"], row["client_id"]))
