@@ -10,18 +10,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser_kit import add_client
+from browser_kit import DEFUSE_AUTO_OPEN, add_client  # hand-off links are checked, never followed
 
-# Hand-off links (sms:) are checked, never followed: see test_browser_messaging.
-DEFUSE_AUTO_OPEN = """
-(() => {
-  const defuse = (root) => (root || document).querySelectorAll('a[data-handoff-auto]').forEach((a) => {
-    a.removeAttribute('data-handoff-auto');
-    a.setAttribute('data-test-auto-open', '1');
-  });
-  window.addEventListener('DOMContentLoaded', () => defuse(document), true);
-})();
-"""
 PHONES = {"tablet": "+33 6 11 22 33 44", "phone": "+33 6 11 22 33 55"}
 
 
