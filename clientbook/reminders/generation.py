@@ -288,7 +288,8 @@ def due_on(day: date) -> list[dict]:
             candidates.c.due_date, Client, candidates.c.kind, candidates.c.reason, candidates.c.occurrence,
             ImportantDate, candidates.c.owner_id,
         ).join(Client, Client.id == candidates.c.client_id).outerjoin(
-            ImportantDate, ImportantDate.id == candidates.c.important_date_id)
+            # Rules without a date select a bare NULL there, which PostgreSQL types as text.
+            ImportantDate, ImportantDate.id == sa.cast(candidates.c.important_date_id, sa.Integer))
         for due, client, kind, reason, occurrence, important, owner_id in db.session.execute(query):
             due = due if isinstance(due, date) else date.fromisoformat(str(due)[:10])
             # Not a Reminder row: a stand-in with the fields headline() reads, nothing added to the session.

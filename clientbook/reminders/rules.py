@@ -27,12 +27,6 @@ def next_occurrence(month: int, day: int, on_or_after: date) -> date:
     return occurrence_in_year(month, day, on_or_after.year + 1)
 
 
-def date_due(month: int, day: int, lead_days: int, on_or_after: date) -> tuple[date, date]:
-    """(due day, occurrence) of the next reminder `lead_days` before a recurring date, due on or after a day."""
-    occurrence = next_occurrence(month, day, on_or_after + timedelta(days=lead_days))
-    return occurrence - timedelta(days=lead_days), occurrence
-
-
 def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
@@ -52,26 +46,6 @@ def date_targets(window_start: date, window_end: date, lead_days: int) -> dict[t
         if occurrence.month == 2 and occurrence.day == 28 and not calendar.isleap(occurrence.year):
             targets[(2, 29)] = (due, occurrence)
     return targets
-
-
-def purchase_due(purchased_on: date, days_after: int) -> date:
-    return purchased_on + timedelta(days=days_after)
-
-
-def purchase_matches(total_cents: int, item_categories: list[str], categories: list[str],
-                     min_amount_cents: int | None) -> bool:
-    """Does a purchase qualify for a cadence step limited to categories and a minimum total?"""
-    if min_amount_cents is not None and total_cents < min_amount_cents:
-        return False
-    if categories:
-        wanted = {c.strip().casefold() for c in categories}
-        return any(c.strip().casefold() in wanted for c in item_categories)
-    return True
-
-
-def lapsed_due(last_purchase: date, days_without: int) -> date:
-    """The day a client counts as lapsed: `days_without` days after their last purchase."""
-    return last_purchase + timedelta(days=days_without)
 
 
 @dataclass(frozen=True)
