@@ -90,7 +90,8 @@ def table(registry, result: dict) -> str:
         lines.append(f"{item.label:<46}{row['samples']:>5}{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}"
                      f"{row['p99_ms']:>9.2f}{ratio:>11}  {budget:<24}{row['verdict']}{cpu_column(row)}")
     for item in registry.measures:
-        row = result[item.name] if item.group is None else result.get(item.group, {}).get(item.name)
+        # --only leaves some measures out: they have no row.
+        row = result.get(item.name) if item.group is None else result.get(item.group, {}).get(item.name)
         if row is None:
             continue
         summary = f"failed: {row['error'][:WIDE - 8]}" if "error" in row else item.summary(row)
