@@ -21,7 +21,7 @@ from clientbook.messaging.views import record_handoff
 from clientbook.models import APPOINTMENT_OUTCOMES, Appointment, Job, User, utcnow
 from clientbook.shop import current_shop, shop_today, shop_zone
 from clientbook.staff import active_staff
-from clientbook.web import htmx_only, hx_redirect, render, safe_next, wants_partial
+from clientbook.web import htmx_only, hx_redirect, render, safe_next, vary_on_htmx, wants_partial
 
 PICK_SIZE = 8
 OUTCOME_LABELS = {"attended": "Attended", "no_show": "No-show", "rescheduled": "Rescheduled"}
@@ -110,10 +110,8 @@ def check_conflicts(client_id: int):
     else:
         found = booking.conflicts(associate_id, booking.to_utc(day, start, zone), minutes)
     # Always a fragment: only the booking form asks for it.
-    response = make_response(render_block("appointments/new.html", "conflict_list", conflicts=found, zone=zone,
-                                          to_local=booking.to_local))
-    response.vary.add("HX-Request")
-    return response
+    return vary_on_htmx(make_response(render_block("appointments/new.html", "conflict_list", conflicts=found,
+                                                   zone=zone, to_local=booking.to_local)))
 
 
 @bp.get("/appointments/<int:appointment_id>")

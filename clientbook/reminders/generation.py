@@ -80,7 +80,7 @@ def _date_rule_select(rule: ReminderRule, start: date, end: date, client_ids, no
         else_=_str("Client"),
     )
     occasion = sa.case(
-        (sa.and_(ImportantDate.kind == "custom", ImportantDate.label != ""), sa.func.lower(ImportantDate.label)),
+        (sa.and_(ImportantDate.kind == "custom", ImportantDate.label != ""), ImportantDate.label),
         (ImportantDate.kind == "custom", _str("special day")),
         else_=ImportantDate.kind,
     )
