@@ -165,8 +165,9 @@ def ready_stage_ids() -> list[int]:
 def today_jobs(owner_id: int | None, today: date, ready_after_days: int = READY_AFTER_DAYS) -> TodayJobs:
     """Open jobs of one person (None: nobody's) due today or overdue, and ready ones not collected."""
     owner = Job.assigned_to_id.is_(None) if owner_id is None else Job.assigned_to_id == owner_id
-    base = sa.select(Job).where(owner, Job.closed_at.is_(None)).options(selectinload(Job.stage),
-                                                                         selectinload(Job.client))
+    # The kinds and their stages come with the jobs: each row offers its next stage in one tap.
+    base = sa.select(Job).where(owner, Job.closed_at.is_(None)).options(
+        selectinload(Job.stage), selectinload(Job.client), selectinload(Job.job_type).selectinload(JobType.stages))
     due_condition = Job.due_on <= today
     ready_ids = ready_stage_ids()
     waited = sa.and_(Job.stage_id.in_(ready_ids), Job.stage_entered_at <= _days_ago(ready_after_days))
