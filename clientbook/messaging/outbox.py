@@ -289,13 +289,14 @@ def mark_checked(message: Message, state: str) -> None:
     message.error = "Checked by staff: it went out." if state == "sent" else "Checked by staff: it did not go out."
     if state == "sent" and message.sent_at is None:
         message.sent_at = utcnow()
-    db.session.commit()
+    # One transaction: in a web request a second one would start deferred (see database.on_begin)
+    # and could be refused as busy, leaving the campaign's recipient row behind the message.
     if message.campaign_id:
         db.session.execute(
             sa.update(CampaignRecipient).where(CampaignRecipient.message_id == message.id)
             .values(state=state, reason=message.error).execution_options(synchronize_session=False)
         )
-        db.session.commit()
+    db.session.commit()
 
 
 __all__ = ["queue_message", "enqueue_delivery", "deliver", "claim", "sweep", "rescue_stale_sending",
