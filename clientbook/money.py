@@ -102,3 +102,17 @@ def format_money(cents: int | Decimal | None, currency: str | None = None, local
     if not currency:
         return format_decimal(amount, format="#,##0.00", locale=locale)
     return format_currency(amount, currency, locale=locale)
+
+
+def format_money_input(cents: int | Decimal | None, locale: str | None = None) -> str:
+    """An amount as a form field shows it for editing: '1250,50' (fr), '1250.50' (en), '' for none.
+
+    No currency and no grouping, only the locale's decimal sign, so what the field shows is what
+    parse_money reads back to the same cents.
+    """
+    from clientbook.shop import shop_locale
+
+    if cents is None:
+        return ""
+    amount = Decimal(int(cents)) / 100
+    return format_decimal(amount, format="0.00", locale=locale or shop_locale())

@@ -280,7 +280,7 @@ def test_won_opportunity_becomes_a_purchase_on_the_card(client, auth, app, shop,
     auth.login("associate")
     client.post(f"/jobs/{job_id}/stage", data={"stage_id": won})
     form = client.get(f"/jobs/{job_id}/purchase").get_data(as_text=True)
-    assert 'value="Diamond studs"' in form and 'value="2400.00"' in form
+    assert 'value="Diamond studs"' in form and 'value="2400,00"' in form
     response = client.post(f"/jobs/{job_id}/purchase", data={
         "description": "Diamond studs", "amount": "2400.00", "purchased_on": "2026-11-30"})
     assert response.status_code == 303

@@ -3,7 +3,7 @@ import pytest
 
 from clientbook.extensions import db
 from clientbook.models import Shop
-from clientbook.money import format_money, parse_money
+from clientbook.money import format_money, format_money_input, parse_money
 from clientbook.shop import shop_locale
 
 
@@ -87,6 +87,22 @@ def test_a_refusal_shows_how_to_write_it_in_the_locale():
 ])
 def test_format_money(cents, currency, locale, text):
     assert format_money(cents, currency, locale) == text
+
+
+@pytest.mark.parametrize("cents, locale, text", [
+    (1250, "fr_FR", "12,50"),
+    (125050, "de_DE", "1250,50"),  # no grouping: a field holds what a person would type
+    (125050, "en_US", "1250.50"),
+    (125050, "de_CH", "1250.50"),
+    (-1250, "fr_FR", "-12,50"),
+    (5, "fr_FR", "0,05"),
+    (0, "en_US", "0.00"),
+    (None, "fr_FR", ""),
+])
+def test_format_money_input_reads_back_to_the_same_cents(cents, locale, text):
+    assert format_money_input(cents, locale) == text
+    if cents is not None:
+        assert parse_money(text, locale) == cents
 
 
 @pytest.mark.parametrize("country, configured, locale", [

@@ -73,7 +73,7 @@ def test_manager_adds_edits_previews_and_switches_off_a_rule(client, auth, app, 
         assert (rule.categories, rule.min_amount_cents, rule.date_kind, rule.enabled) == ("Rings", 15000, None, True)
         rule_id = rule.id
     edit = client.get(f"/settings/reminders/{rule_id}").get_data(as_text=True)
-    assert "would create no reminders" in edit and 'value="150.00"' in edit
+    assert "would create no reminders" in edit and 'value="150,00"' in edit
     preview = client.get(f"/settings/reminders/{rule_id}/preview", headers={"HX-Request": "true"})
     assert "No reminders in the next 7 days" in preview.get_data(as_text=True)
     client.post(f"/settings/reminders/{rule_id}/enabled", data={"enabled": "0"})

@@ -21,6 +21,7 @@ from clientbook.jobs.records import (
     wish_to_opportunity,
 )
 from clientbook.media import MAX_UPLOAD_BYTES, PhotoRejected, add_photo, remove_unreferenced
+from clientbook.money import format_money_input
 from clientbook.models import HANDOFF_CHANNELS, Job, JobType, Photo, Stage, WishlistItem
 from clientbook.shop import current_shop, shop_today
 from clientbook.staff import active_staff
@@ -129,8 +130,8 @@ def edit_job(job_id: int):
     job = get_job_or_404(job_id, editing=True)
     if request.method == "GET":
         form = _job_form(None, obj=job)
-        form.value.data = f"{job.value_cents / 100:.2f}" if job.value_cents is not None else ""
-        form.deposit.data = f"{job.deposit_cents / 100:.2f}" if job.deposit_cents else ""
+        form.value.data = format_money_input(job.value_cents)
+        form.deposit.data = format_money_input(job.deposit_cents or None)
         form.assigned_to_id.data = job.assigned_to_id or 0
     else:
         form = _job_form()
@@ -228,7 +229,7 @@ def to_purchase(job_id: int):
     draft = purchase_draft(job)
     if request.method == "GET":
         form = JobPurchaseForm(formdata=None, data={
-            "description": draft.description, "amount": f"{draft.amount_cents / 100:.2f}",
+            "description": draft.description, "amount": format_money_input(draft.amount_cents),
             "purchased_on": shop_today()})
     else:
         form = JobPurchaseForm()

@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, request, url_for
 
 from clientbook.extensions import db
 from clientbook.mail import mail_configured
+from clientbook.money import format_money_input
 from clientbook.models import MessageTemplate, Reminder, ReminderRule
 from clientbook.models.reminders import OPEN_STATES
 from clientbook.reminders.defaults import run_state
@@ -102,7 +103,7 @@ def edit_rule(rule_id: int):
     form = RuleForm(templates=_templates(), obj=rule)
     if request.method == "GET":
         form.message_template_id.data = rule.message_template_id or 0
-        form.min_amount.data = f"{rule.min_amount_cents / 100:.2f}" if rule.min_amount_cents is not None else ""
+        form.min_amount.data = format_money_input(rule.min_amount_cents)
         form.date_kind.data = rule.date_kind or "birthday"
         form.job_stage_id.data = rule.job_stage_id or 0
         form.auto_send_channel.data = rule.auto_send_channel or ""

@@ -133,7 +133,7 @@ def test_wish_becomes_an_opportunity_and_is_won_into_a_purchase(page, check, sig
     stage_button(page, "Won").click()
     page.get_by_role("link", name="Add to the card as a purchase").click()
     expect(page.get_by_label("Item")).to_have_value("Omega Seamaster 300")
-    expect(page.get_by_label("Amount")).to_have_value("5200.00")
+    expect(page.get_by_label("Amount")).to_have_value("5200,00")
     check.accessibility()
     page.get_by_role("button", name="Save purchase").click()
 
