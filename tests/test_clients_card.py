@@ -276,7 +276,8 @@ def test_timeline_sources_can_be_registered(client, auth, app, ada_client, tmp_p
 
     def fake_source(client_id, limit):
         return [timeline.TimelineEntry(datetime(2030, 1, 1), "test", "clients/timeline/_note.html",
-                                       Note(body="From another feature", created_at=datetime(2030, 1, 1)))]
+                                       {"note": Note(body="From another feature", created_at=datetime(2030, 1, 1)),
+                                        "by": "Elsewhere"})]
 
     timeline.register_timeline_source(fake_source)
     try:
@@ -376,4 +377,4 @@ def test_long_histories_show_the_newest_page_with_a_link_to_the_rest(app):
 
         everything, more = client_timeline(client_row.id, None)
         assert not more and len(everything) == TIMELINE_PAGE + 6
-        assert everything[-1].data.body == "Oldest note"
+        assert everything[-1].data["note"].body == "Oldest note"

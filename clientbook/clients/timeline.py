@@ -69,11 +69,13 @@ def purchases(client_id: int, limit: int | None) -> list[TimelineEntry]:
 
 @register_timeline_source
 def notes(client_id: int, limit: int | None) -> list[TimelineEntry]:
-    rows = db.session.scalars(
-        sa.select(Note).where(Note.client_id == client_id)
-        .order_by(Note.created_at.desc(), Note.id.desc()).limit(limit).options(selectinload(Note.author))
+    rows = db.session.execute(
+        sa.select(Note, User.name).outerjoin(User, User.id == Note.author_id).where(Note.client_id == client_id)
+        .order_by(Note.created_at.desc(), Note.id.desc()).limit(limit)
     ).all()
-    return [TimelineEntry(n.created_at, "note", "clients/timeline/_note.html", n) for n in rows]
+    # A note nobody typed here is credited to where it came from ("Import" for a file's notes).
+    return [TimelineEntry(note.created_at, "note", "clients/timeline/_note.html",
+                          {"note": note, "by": author or note.source}) for note, author in rows]
 
 
 @register_timeline_source
