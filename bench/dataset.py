@@ -175,6 +175,7 @@ def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
         PreferenceKey, Purchase, PurchaseItem, Role, Shop, User, WishlistItem,
     )
     from clientbook.passwords import hash_password
+    from clientbook.models.clients import client_sort_name
     from clientbook.search_index import client_tokens
     from clientbook.settings import add_default_preference_keys
     from clientbook.signals import shop_created
@@ -238,6 +239,7 @@ def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
         "phone_valid": phone is not None, "assigned_to_id": assigned, "preferred_channel": "sms" if phone else "email",
         "sms_opt_in": phone is not None and cid % 3 != 0, "email_opt_in": email is not None and cid % 4 != 0,
         "address": f"{cid % 200 + 1} rue de la Paix, 75002 Paris",
+        "sort_name": client_sort_name(first, last, email, phone),
     } for cid, first, last, email, phone, tags, assigned in clients)
     writers[ClientTag].write({"client_id": c[0], "tag": tag} for c in clients for tag in c[5])
     writers[ClientExternalId].write(

@@ -1,4 +1,5 @@
-"""Keeps ClientSearchToken in step with clients. Querying lives with the clients feature.
+"""Keeps ClientSearchToken (and each client's sort_name) in step with clients. Querying lives with
+the clients feature.
 
 Tokens: folded words of names and email (whole address and local part), tags
 prefixed with "#", phone digits ("p:" + national/E.164 digits) and reversed phone
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from clientbook.contacts import digits
 from clientbook.extensions import db
 from clientbook.models import Client, ClientSearchToken, ClientTag
+from clientbook.models.clients import client_sort_name
 from clientbook.text import fold
 
 MAX_TOKEN_LENGTH = 120
@@ -42,15 +44,26 @@ def refresh_search_tokens(client_ids: Iterable[int]) -> None:
     """Rebuild the tokens of these clients (call after any change to names, email, phone or tags).
 
     Set-based: one delete and one insert per batch, so imports can call it for thousands of ids.
+    Set-based writes (imports, undo) bypass the ORM, so the sort key is brought up to date here too.
     """
     ids = list(client_ids)
     for start in range(0, len(ids), 500):
         batch = ids[start:start + 500]
         db.session.execute(sa.delete(ClientSearchToken).where(ClientSearchToken.client_id.in_(batch)))
         rows = db.session.execute(
-            sa.select(Client.id, Client.first_name, Client.last_name, Client.email, Client.phone)
-            .where(Client.id.in_(batch), Client.merged_into_id.is_(None))
+            sa.select(Client.id, Client.first_name, Client.last_name, Client.email, Client.phone, Client.sort_name,
+                      Client.merged_into_id)
+            .where(Client.id.in_(batch))
         ).all()
+        stale = []
+        for row in rows:
+            key = client_sort_name(row.first_name, row.last_name, row.email, row.phone)
+            if key != row.sort_name:
+                stale.append({"client_id": row.id, "sort_name": key})
+        if stale:
+            db.session.execute(sa.update(Client.__table__).where(Client.id == sa.bindparam("client_id"))
+                               .values(sort_name=sa.bindparam("sort_name")), stale)
+        rows = [row for row in rows if row.merged_into_id is None]
         tags: dict[int, list[str]] = {}
         for client_id, tag in db.session.execute(
             sa.select(ClientTag.client_id, ClientTag.tag).where(ClientTag.client_id.in_(batch))

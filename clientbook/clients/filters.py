@@ -135,4 +135,4 @@ def _purchased_from(day: date):
 def filtered_clients_query(f: ClientFilter, user: User, shop: Shop | None) -> sa.Select:
     """A select of Client matching the filter (visibility applied), in name order."""
     return (sa.select(Client).where(*filter_conditions(f, user, shop))
-            .order_by(Client.last_name, Client.first_name, Client.id))
+            .order_by(Client.sort_name, Client.id))

@@ -77,7 +77,7 @@ def possible_duplicates(client: Client, limit: int = 10) -> list[Client]:
         return []
     return db.session.scalars(
         sa.select(Client).where(Client.id.in_(ids), Client.merged_into_id.is_(None))
-        .order_by(Client.last_name, Client.first_name, Client.id).limit(limit)
+        .order_by(Client.sort_name, Client.id).limit(limit)
     ).all()
 
 

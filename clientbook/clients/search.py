@@ -6,7 +6,8 @@ as a range `token >= p AND token < p_next`, so it is a B-tree range scan on both
 SQLite and PostgreSQL.
 
 Ranking: clients whose name words equal the typed words come first ("Anna"
-before "Annabelle"), then the rest; each group by last name, first name.
+before "Annabelle"), then the rest; each group by Client.sort_name (folded last
+name, first name), then id.
 
 One ranked query, whatever the prefix: candidate ids come from the token
 range of the rarest term (the other terms are checked per candidate on the
@@ -229,13 +230,10 @@ def search_clients(q: str, *, country: str | None, where: list[sa.ColumnElement[
     rank_columns = [] if rank is None else [rank.label("name_rank")]
     # The page of ids is chosen from narrow columns first; the row's other columns and the assignee's
     # name are read for that page only.
-    # Names sort by their folded letters: Étienne among the Es, not after Z.
-    sort_last = sa.func.fold(Client.last_name).label("sort_last")
-    sort_first = sa.func.fold(Client.first_name).label("sort_first")
     ranked = (
-        sa.select(Client.id, sort_last, sort_first, *rank_columns)
+        sa.select(Client.id, Client.sort_name, *rank_columns)
         .where(Client.merged_into_id.is_(None), *where, *_matching(terms))
-        .order_by(*rank_columns, sort_last, sort_first, Client.id)
+        .order_by(*rank_columns, Client.sort_name, Client.id)
         .offset((page - 1) * per_page).limit(per_page + 1)  # one extra row tells whether there is a next page
         .subquery("ranked")
     )
@@ -244,6 +242,6 @@ def search_clients(q: str, *, country: str | None, where: list[sa.ColumnElement[
         sa.select(*ROW_COLUMNS).select_from(ranked)
         .join(Client, Client.id == ranked.c.id)
         .outerjoin(User, User.id == Client.assigned_to_id)
-        .order_by(*page_order, ranked.c.sort_last, ranked.c.sort_first, ranked.c.id)
+        .order_by(*page_order, ranked.c.sort_name, ranked.c.id)
     ).all()
     return SearchPage(rows_with_tags(found[:per_page]), page, per_page, len(found) > per_page)

@@ -53,7 +53,7 @@ def list_page(f: ClientFilter, page: int, per_page: int = PER_PAGE) -> SearchPag
     if f.q.strip():
         return search_clients(f.q, country=shop.country, where=conditions, page=page, per_page=per_page)
     rows = db.session.execute(
-        select_rows().where(*conditions).order_by(Client.last_name, Client.first_name, Client.id)
+        select_rows().where(*conditions).order_by(Client.sort_name, Client.id)
         .offset((page - 1) * per_page).limit(per_page + 1)
     ).all()
     return SearchPage(rows_with_tags(rows[:per_page]), page, per_page, len(rows) > per_page)

@@ -143,7 +143,7 @@ def _previews(campaign: Campaign, args) -> list[dict]:
     ids = campaigns.segment_client_ids(args, current_user, current_shop())
     clients = db.session.scalars(
         sa.select(Client).where(Client.id.in_(ids.scalar_subquery()), *campaigns.reachable_conditions(campaign.channel))
-        .order_by(Client.last_name, Client.first_name).limit(PREVIEW_COUNT)).all()
+        .order_by(Client.sort_name, Client.id).limit(PREVIEW_COUNT)).all()
     shop = current_shop()
     previews = []
     for client in clients:

@@ -8,10 +8,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clientbook.extensions import db
 from clientbook.models.core import User, utcnow
+from clientbook.text import fold
 
 CHANNELS = ("email", "sms")
 PREFERRED_CHANNELS = ("sms", "email", "whatsapp", "phone")
 DATE_KINDS = ("birthday", "anniversary", "custom")
+SORT_NAME_LENGTH = 255
+
+
+def client_sort_name(first_name: str | None, last_name: str | None, email: str | None = None,
+                     phone: str | None = None) -> str:
+    """The key the client list sorts by: folded last name, then first name ("Étienne" among the Es).
+
+    A client without a name sorts by what the list shows instead (email, then phone).
+    """
+    name = " ".join(part for part in (fold(last_name).strip(), fold(first_name).strip()) if part)
+    return (name or fold(email or phone or "").strip())[:SORT_NAME_LENGTH]
 
 
 class Client(db.Model):
@@ -43,6 +55,9 @@ class Client(db.Model):
     prior_spent_cents: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     prior_orders: Mapped[int] = mapped_column(default=0, server_default="0")
     prior_as_of: Mapped[date | None]
+    # client_sort_name() of the row: kept by the ORM events below and, for set-based writes
+    # (imports, undo), by search_index.refresh_search_tokens.
+    sort_name: Mapped[str] = mapped_column(sa.String(SORT_NAME_LENGTH), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -62,8 +77,11 @@ class Client(db.Model):
 
     __table_args__ = (
         sa.Index("ix_client_name", "last_name", "first_name"),
+        # The list in name order, and search walking it for common prefixes; id breaks ties so
+        # "load more" pages neither repeat nor skip anyone.
+        sa.Index("ix_client_sort_name", "sort_name", "id"),
         # An associate's own clients in name order: the "my clients" list walks this index.
-        sa.Index("ix_client_assignee_name", "assigned_to_id", "last_name", "first_name"),
+        sa.Index("ix_client_assignee_sort_name", "assigned_to_id", "sort_name", "id"),
     )
 
     @property
@@ -79,6 +97,12 @@ class Client(db.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+@sa.event.listens_for(Client, "before_insert")
+@sa.event.listens_for(Client, "before_update")
+def _keep_sort_name(_mapper, _connection, client: Client) -> None:
+    client.sort_name = client_sort_name(client.first_name, client.last_name, client.email, client.phone)
 
 
 class ClientTag(db.Model):
