@@ -12,7 +12,7 @@ bp = Blueprint("jobs", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from clientbook.jobs import board, cli, photos, queries, settings_views, views  # noqa: F401  (routes register on bp)
+    from clientbook.jobs import board, cli, photos, queries, settings_views, today_views, views  # noqa: F401  (routes register on bp)
 
     from clientbook import signals
 

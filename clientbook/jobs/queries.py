@@ -136,12 +136,18 @@ def _load_clients_and_people(jobs: list[Job]) -> None:
 # ---- Today -----------------------------------------------------------------------------------
 
 @dataclass
+class TodayJobRow:
+    job: Job
+    waiting: bool  # ready to collect for READY_AFTER_DAYS days or more (else: due or overdue)
+    next_stage: Stage | None  # the stage one tap moves it to
+
+
+@dataclass
 class TodayJobs:
-    due: list[Job]
-    waiting: list[Job]  # ready to collect for READY_AFTER_DAYS days or more
+    due: list[TodayJobRow]
+    waiting: list[TodayJobRow]
     due_total: int = 0
     waiting_total: int = 0
-    next_stages: dict = field(default_factory=dict)  # job id -> the stage one tap moves it to
 
     @property
     def is_empty(self) -> bool:
@@ -162,27 +168,42 @@ def ready_stage_ids() -> list[int]:
     return ready
 
 
+def _not_snoozed(today: date):
+    return sa.or_(Job.snoozed_until.is_(None), Job.snoozed_until <= today)
+
+
 def today_jobs(owner_id: int | None, today: date, ready_after_days: int = READY_AFTER_DAYS) -> TodayJobs:
-    """Open jobs of one person (None: nobody's) due today or overdue, and ready ones not collected."""
-    owner = Job.assigned_to_id.is_(None) if owner_id is None else Job.assigned_to_id == owner_id
-    # The kinds and their stages come with the jobs: each row offers its next stage in one tap.
-    base = sa.select(Job).where(owner, Job.closed_at.is_(None)).options(
-        selectinload(Job.stage), selectinload(Job.client), selectinload(Job.job_type).selectinload(JobType.stages))
-    due_condition = Job.due_on <= today
-    ready_ids = ready_stage_ids()
-    waited = sa.and_(Job.stage_id.in_(ready_ids), Job.stage_entered_at <= _days_ago(ready_after_days))
-    due = list(db.session.scalars(base.where(due_condition, ~waited if ready_ids else sa.true())
-                                  .order_by(Job.due_on, Job.id).limit(TODAY_SHOWN + 1)))
-    waiting = list(db.session.scalars(base.where(waited).order_by(Job.stage_entered_at, Job.id)
-                                      .limit(TODAY_SHOWN + 1))) if ready_ids else []
-    result = TodayJobs(due[:TODAY_SHOWN], waiting[:TODAY_SHOWN], len(due), len(waiting))
+    """Open jobs of one person (None: nobody's) due today or overdue, and ready ones not collected.
+    A job snoozed on Today stays off until its day."""
     from clientbook.jobs.records import next_stage
 
-    result.next_stages = {job.id: next_stage(job) for job in (*result.due, *result.waiting)}
+    owner = Job.assigned_to_id.is_(None) if owner_id is None else Job.assigned_to_id == owner_id
+    listed = sa.select(Job).where(owner, Job.closed_at.is_(None), _not_snoozed(today))
+    # The kinds and their stages come with the jobs: each row offers its next stage in one tap.
+    loaded = listed.options(selectinload(Job.stage), selectinload(Job.client),
+                            selectinload(Job.job_type).selectinload(JobType.stages))
+    ready_ids = ready_stage_ids()
+    waited = sa.and_(Job.stage_id.in_(ready_ids), Job.stage_entered_at <= _days_ago(ready_after_days))
+    due_condition = sa.and_(Job.due_on <= today, ~waited if ready_ids else sa.true())
+    due = list(db.session.scalars(loaded.where(due_condition).order_by(Job.due_on, Job.id).limit(TODAY_SHOWN + 1)))
+    waiting = list(db.session.scalars(loaded.where(waited).order_by(Job.stage_entered_at, Job.id)
+                                      .limit(TODAY_SHOWN + 1))) if ready_ids else []
+    result = TodayJobs([TodayJobRow(job, False, next_stage(job)) for job in due[:TODAY_SHOWN]],
+                       [TodayJobRow(job, True, next_stage(job)) for job in waiting[:TODAY_SHOWN]],
+                       len(due), len(waiting))
     if len(due) > TODAY_SHOWN:
         result.due_total = db.session.scalar(sa.select(sa.func.count()).select_from(
-            base.where(due_condition).subquery()))
+            listed.where(due_condition).subquery()))
     return result
+
+
+def today_row(job: Job, today: date, ready_after_days: int = READY_AFTER_DAYS) -> TodayJobRow:
+    """One job's Today row, as today_jobs lists it (for a row swapped in place after an action)."""
+    from clientbook.jobs.records import next_stage
+
+    waiting = (job.is_open and job.stage_id in ready_stage_ids()
+               and job.stage_entered_at <= _days_ago(ready_after_days))
+    return TodayJobRow(job, waiting, next_stage(job))
 
 
 # ---- the client's timeline -------------------------------------------------------------------

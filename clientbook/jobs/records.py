@@ -107,6 +107,7 @@ def move_job(job: Job, stage: Stage, user: User | None) -> StageChange | None:
                          changed_by_id=user.id if user else None, changed_at=now,
                          reopened=was_closed and not stage.closing)
     job.stage_id, job.stage, job.stage_entered_at = stage.id, stage, now
+    job.snoozed_until = None  # a new stage is a new reason to look at it
     if stage.closing:
         job.closed_at, job.outcome = now, stage.outcome
     else:

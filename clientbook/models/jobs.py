@@ -81,6 +81,8 @@ class Job(db.Model):
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    # Snoozed on Today: the job's row stays off Today until this shop-local day (a move clears it).
+    snoozed_until: Mapped[date | None]
     wishlist_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("wishlist_item.id", ondelete="SET NULL"))
     purchase_id: Mapped[int | None] = mapped_column(sa.ForeignKey("purchase.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -94,3 +94,14 @@ def snooze_until(choice: str, today: date, picked: date | None = None) -> date |
     if choice == "date" and picked is not None and picked > today:
         return picked
     return None
+
+
+def snooze_until_from(form, today: date) -> date | None:
+    """snooze_until from a posted form (`choice`, and `until` as an ISO day): None when unusable."""
+    picked = None
+    if form.get("until"):
+        try:
+            picked = date.fromisoformat(form["until"])
+        except ValueError:
+            picked = None
+    return snooze_until(form.get("choice", "date" if picked else ""), today, picked)

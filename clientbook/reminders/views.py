@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -15,7 +14,7 @@ from clientbook.mail import mail_configured
 from clientbook.navigation import recount
 from clientbook.reminders import actions, today as queries
 from clientbook.reminders.forms import FollowUpForm
-from clientbook.reminders.rules import snooze_until
+from clientbook.reminders.rules import snooze_until, snooze_until_from
 from clientbook.shop import current_shop, shop_today
 from clientbook.staff import active_staff
 from clientbook.web import htmx_only, render, safe_next, vary_on_htmx, wants_partial
@@ -183,15 +182,8 @@ def complete(reminder_id: int):
 @login_required
 def snooze(reminder_id: int):
     reminder = _reminder_for_action(reminder_id)
-    picked = None
-    if request.form.get("until"):
-        try:
-            picked = date.fromisoformat(request.form["until"])
-        except ValueError:
-            picked = None
-    choice = request.form.get("choice", "date" if picked else "")
     try:
-        actions.snooze(reminder, snooze_until(choice, shop_today(), picked), shop_today())
+        actions.snooze(reminder, snooze_until_from(request.form, shop_today()), shop_today())
     except actions.ActionError as error:
         return _row_response(reminder, str(error), 422)
     db.session.commit()
