@@ -1,7 +1,7 @@
 """A job's row can be snoozed on Today
 
 Revision ID: 0012_today
-Revises: 0010_signin
+Revises: 0011_book
 Create Date: 2026-12-02 08:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_today'
-down_revision = '0010_signin'
+down_revision = '0011_book'
 branch_labels = None
 depends_on = None
 
