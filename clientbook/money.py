@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import NumberFormatError, format_currency, format_decimal, get_group_symbol, parse_decimal
+from babel.numbers import (
+    NumberFormatError, format_compact_currency, format_compact_decimal, format_currency, format_decimal,
+    get_group_symbol, parse_decimal,
+)
 
 MAX_CENTS = 10**14 - 1  # a trillion in any currency: past this it is a typo, not a sale
 MAX_LENGTH = 40
@@ -92,13 +95,23 @@ def _example(locale: str) -> str:
     return f"Write it like {format_decimal(Decimal('1250.50'), format='#,##0.00', locale=locale)}."
 
 
-def format_money(cents: int | Decimal | None, currency: str | None = None, locale: str | None = None) -> str:
-    """'€1,250.50' (en) or '1 250,50 €' (fr): the shop's currency and locale unless given."""
+def format_money(cents: int | Decimal | None, currency: str | None = None, locale: str | None = None,
+                 compact: bool = False) -> str:
+    """'€1,250.50' (en) or '1 250,50 €' (fr): the shop's currency and locale unless given.
+
+    compact, for narrow rows: whole units, thousands and millions shortened ('$1.3K', '1,3 k €').
+    """
     from clientbook.shop import shop_currency, shop_locale
 
     amount = Decimal(int(cents or 0)) / 100  # PostgreSQL's SUM() over integers returns a Decimal
     currency = currency or shop_currency()
     locale = locale or shop_locale()
+    if compact:
+        if abs(amount) < 1000:
+            amount = amount.to_integral_value(ROUND_HALF_UP)
+        if not currency:
+            return format_compact_decimal(amount, locale=locale, fraction_digits=1)
+        return format_compact_currency(amount, currency, locale=locale, fraction_digits=1)
     if not currency:
         return format_decimal(amount, format="#,##0.00", locale=locale)
     return format_currency(amount, currency, locale=locale)

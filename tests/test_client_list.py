@@ -1,5 +1,6 @@
 """The client list without a search term: folded name order, stable "load more" pages, the sort key kept up to date."""
 import re
+from datetime import date
 from html.parser import HTMLParser
 
 import pytest
@@ -7,11 +8,13 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from clientbook.clients.merge import merge_clients
+from clientbook.clients.queries import purchase_summary
 from clientbook.clients.records import set_contact
 from clientbook.clients.views import PER_PAGE
 from clientbook.extensions import db
 from clientbook.imports.demo import seed_demo
-from clientbook.models import Client, Shop
+from clientbook.models import Client, Purchase, Shop
+from clientbook.money import format_money
 from clientbook.models.clients import client_sort_name
 from tests.support.clients import HX, make_client
 
@@ -143,3 +146,68 @@ def test_migration_back_fills_the_sort_key(app):
         db.drop_all()
         db.session.execute(sa.text("DROP TABLE alembic_version"))
         db.session.commit()
+
+
+class RowSpends(HTMLParser):
+    """Each row's lifetime spend: (in full, as a phone shows it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[tuple[str, str]] = []
+        self._short: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "cl-spend" in (attributes.get("class") or "").split():
+            self._short = attributes["data-short"]
+
+    def handle_data(self, data):
+        if self._short is not None:
+            self.rows.append((data, self._short))
+            self._short = None
+
+
+def add_purchase(client_id: int, cents: int, on=date(2026, 5, 1)) -> None:
+    db.session.add(Purchase(client_id=client_id, purchased_on=on, total_cents=cents))
+    db.session.commit()
+
+
+def test_rows_show_lifetime_spend_with_the_history_before_the_import(client, auth, app, shop):
+    with app.app_context():
+        collector = make_client("Ana", "Adam", prior_spent_cents=315000, prior_orders=4, prior_as_of=date(2026, 3, 12))
+        add_purchase(collector, 12550)
+        add_purchase(collector, 100000)
+        newcomer = make_client("Zoé", "Zola")
+        card_spend = purchase_summary(collector).spend_cents
+        expected = [(format_money(427550, "EUR", "fr_FR"), "4,3\u00a0k\u00a0€"), (format_money(0, "EUR", "fr_FR"), "0\u00a0€")]
+    assert card_spend == 427550  # the card and the list read the same expression
+    auth.login("associate")
+    for url, headers, rows in (("/clients", HX, expected), ("/clients", {}, expected), ("/clients?q=ana", HX, expected[:1])):
+        parser = RowSpends()
+        parser.feed(client.get(url, headers=headers).get_data(as_text=True))
+        assert parser.rows == rows, url
+    assert listed(client, "/clients") == [collector, newcomer]
+
+
+def test_the_list_costs_the_same_queries_whatever_the_page_holds(client, auth, app, shop):
+    def statements_for(url: str) -> int:
+        count = []
+        with app.app_context():
+            listener = lambda *_args: count.append(1)  # noqa: E731
+            sa.event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                assert client.get(url, headers=HX).status_code == 200
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", listener)
+        return len(count)
+
+    auth.login("owner")
+    with app.app_context():
+        first = make_client("Anna", "Alpha", tags=("vip",))
+        add_purchase(first, 5000)
+    few = statements_for("/clients"), statements_for("/clients?q=ann")
+    with app.app_context():
+        for i in range(30):
+            many = make_client("Anna", f"Many{i:02}", tags=("vip", "gold"), prior_spent_cents=1000 * i)
+            add_purchase(many, 2500)
+    assert (statements_for("/clients"), statements_for("/clients?q=ann")) == few

@@ -89,6 +89,18 @@ def test_format_money(cents, currency, locale, text):
     assert format_money(cents, currency, locale) == text
 
 
+@pytest.mark.parametrize("cents, currency, locale, text", [
+    (95050, "EUR", "fr_FR", "951\u00a0€"),
+    (125050, "EUR", "fr_FR", "1,3\u00a0k\u00a0€"),
+    (3150000, "USD", "en_US", "$31.5K"),
+    (123456789, "EUR", "en_US", "€1.2M"),
+    (0, "EUR", "de_DE", "0\u00a0€"),
+    (125050, None, "en_US", "1.3K"),
+])
+def test_format_money_compact(cents, currency, locale, text):
+    assert format_money(cents, currency, locale, compact=True) == text
+
+
 @pytest.mark.parametrize("cents, locale, text", [
     (1250, "fr_FR", "12,50"),
     (125050, "de_DE", "1250,50"),  # no grouping: a field holds what a person would type

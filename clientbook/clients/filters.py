@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from clientbook.clients.access import sees_whole_book, visible_clients_filter
+from clientbook.clients.queries import lifetime_spend_cents
 from clientbook.clients.search import parse_query, terms_condition
 from clientbook.models import Client, ClientTag, ImportantDate, Preference, Purchase, Shop, User
 from clientbook.shop import shop_today
@@ -117,10 +118,7 @@ def filter_conditions(f: ClientFilter, user: User, shop: Shop | None, *, with_se
     if f.last_purchase_after is not None:
         conditions.append(_purchased_from(f.last_purchase_after))
     if f.min_spend_cents is not None:
-        # Lifetime spend: purchases recorded here plus the history the import brought.
-        spend = (sa.select(sa.func.coalesce(sa.func.sum(Purchase.total_cents), 0))
-                 .where(Purchase.client_id == Client.id).scalar_subquery())
-        conditions.append(spend + Client.prior_spent_cents >= f.min_spend_cents)
+        conditions.append(lifetime_spend_cents() >= f.min_spend_cents)
     if with_search and f.q:
         conditions.append(terms_condition(parse_query(f.q, shop.country if shop else None)))
     return conditions

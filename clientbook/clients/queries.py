@@ -31,16 +31,25 @@ class Summary:
     prior_as_of: date | None = None
 
 
+def lifetime_spend_cents() -> sa.ColumnElement[int]:
+    """The Client row's lifetime spend in SQL: purchases recorded here plus the history before the import.
+
+    The one definition the card, the list's rows and the spend filter share.
+    """
+    recorded = (sa.select(sa.func.coalesce(sa.func.sum(Purchase.total_cents), 0))
+                .where(Purchase.client_id == Client.id).scalar_subquery())
+    return recorded + Client.prior_spent_cents
+
+
 def purchase_summary(client_id: int) -> Summary:
-    spend, visits, last = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(Purchase.total_cents), 0), sa.func.count(Purchase.id),
-                  sa.func.max(Purchase.purchased_on)).where(Purchase.client_id == client_id)
+    visits, last = db.session.execute(
+        sa.select(sa.func.count(Purchase.id), sa.func.max(Purchase.purchased_on)).where(Purchase.client_id == client_id)
     ).one()
-    prior_spent, prior_orders, prior_as_of = db.session.execute(
-        sa.select(Client.prior_spent_cents, Client.prior_orders, Client.prior_as_of).where(Client.id == client_id)
+    spend, prior_spent, prior_orders, prior_as_of = db.session.execute(
+        sa.select(lifetime_spend_cents(), Client.prior_spent_cents, Client.prior_orders, Client.prior_as_of)
+        .where(Client.id == client_id)
     ).one()
-    return Summary(int(spend or 0) + prior_spent, int(visits or 0) + prior_orders, last,
-                   prior_spent, prior_orders, prior_as_of)
+    return Summary(int(spend or 0), int(visits or 0) + prior_orders, last, prior_spent, prior_orders, prior_as_of)
 
 
 def active_preference_keys() -> list[PreferenceKey]:

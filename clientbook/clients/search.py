@@ -25,6 +25,7 @@ import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from clientbook.clients.queries import lifetime_spend_cents
 from clientbook.contacts import digits
 from clientbook.extensions import db
 from clientbook.models import Client, ClientSearchToken, ClientTag, User
@@ -61,6 +62,7 @@ class ClientRow:
     archived_at: object
     assigned_to_id: int | None
     assigned_to_name: str | None
+    spend_cents: int | None = None  # lifetime spend (None: not shown, e.g. someone else's client in a strict shop)
     tags: list[str] = field(default_factory=list)
 
     @property
@@ -73,8 +75,10 @@ class ClientRow:
         return self.archived_at is not None
 
 
+# Lifetime spend is a correlated subquery, run only for the page's rows, in the page's one query.
 ROW_COLUMNS = (Client.id, Client.first_name, Client.last_name, Client.email, Client.phone, Client.phone_valid,
-               Client.archived_at, Client.assigned_to_id, User.name.label("assigned_to_name"))
+               Client.archived_at, Client.assigned_to_id, User.name.label("assigned_to_name"),
+               lifetime_spend_cents().label("spend_cents"))
 
 
 def select_rows() -> sa.Select:
