@@ -199,3 +199,115 @@ def test_export_jobs_csv_has_the_columns_iso_dates_and_no_formulas(app, runner, 
     assert datetime.fromisoformat(row["closed_at"]) and datetime.fromisoformat(row["created_at"])
     stdout = runner.invoke(args=["export-jobs", "-"])
     assert stdout.output.splitlines()[0].startswith("id,client_id,client_name")
+
+
+# ---- the default stage rules a shop starts with -------------------------------------------------------
+
+def _set_up_a_new_shop(client):
+    from tests.conftest import PASSWORD
+
+    response = client.post("/setup", data={
+        "shop_name": "Atelier Lune", "country": "BE", "timezone": "Europe/Brussels", "currency": "EUR",
+        "owner_name": "Léa Lune", "email": "lea@atelier-lune.be", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def _stage_rules() -> dict[str, tuple]:
+    from clientbook.models import JobType, Stage
+
+    rows = db.session.execute(
+        sa.select(ReminderRule.name, JobType.name, Stage.name, ReminderRule.days, ReminderRule.enabled,
+                  MessageTemplate.body)
+        .join(Stage, Stage.id == ReminderRule.job_stage_id).join(JobType, JobType.id == Stage.job_type_id)
+        .outerjoin(MessageTemplate, MessageTemplate.id == ReminderRule.message_template_id)
+        .where(ReminderRule.trigger == "job_stage")).all()
+    return {name: (type_name, stage_name, days, enabled, body) for name, type_name, stage_name, days, enabled, body in rows}
+
+
+def test_a_new_shop_starts_with_the_pick_up_and_delivered_rules(client, app):
+    _set_up_a_new_shop(client)
+    with app.app_context():
+        rules = _stage_rules()
+        assert {name: values[:4] for name, values in rules.items()} == {
+            "Call to arrange pick-up": ("Repair", "Ready to collect", 3, True),
+            "Thank-you for the order": ("Custom order", "Delivered", 2, True)}
+        assert "{job_title} (ticket {ticket})" in rules["Call to arrange pick-up"][4]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReminderRule).where(
+            ReminderRule.trigger != "job_stage")) == 7  # the date, purchase and lapsed defaults as before
+
+
+def test_the_default_stage_rules_generate_reminders(client, app):
+    _set_up_a_new_shop(client)
+    with app.app_context():
+        today = shop_today()
+        iris = make_client("Iris", "Vidal")
+        repair = make_job(iris, title="Resize ring")
+        entered_ready(repair, today - timedelta(days=3))
+        order = make_job(iris, "Custom order", title="Engagement ring")
+        move_job(db.session.get(Job, order), stage("Custom order", "Delivered"), None)
+        job = db.session.get(Job, order)
+        job.stage_entered_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+        assert generate(today, today) == 2
+        reasons = sorted(db.session.scalars(sa.select(Reminder.reason).where(Reminder.kind == "job")))
+        assert reasons == ["Call to arrange pick-up: Resize ring", "Thank-you for the order: Engagement ring"]
+        pick_up = db.session.scalar(sa.select(Reminder).where(Reminder.job_id == repair))
+        _subject, body = draft_for_reminder(pick_up)
+        ticket = db.session.get(Job, repair).ticket
+        assert body.startswith(f"Hello Iris, your Resize ring (ticket {ticket}) is waiting for you at Atelier Lune.")
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_the_migration_gives_existing_shops_the_stage_rules_once(app):
+    from flask_migrate import downgrade, upgrade
+
+    from clientbook.jobs.records import ensure_job_types
+    from clientbook.models import JobType, ReminderRunState, Stage
+
+    with app.app_context():
+        db.drop_all()
+        upgrade(revision="0012_today")
+        # A shop set up before: its defaults seeded, repairs in use, and its own rule on "Delivered" already.
+        db.session.add(ReminderRunState(defaults_seeded=True))
+        ensure_job_types()
+        delivered = db.session.scalar(sa.select(Stage.id).join(JobType).where(
+            JobType.name == "Custom order", Stage.name == "Delivered"))
+        db.session.add(ReminderRule(name="Our own thanks", trigger="job_stage", days=5, job_stage_id=delivered))
+        db.session.commit()
+        upgrade(revision="0013_today_rules")
+        rules = _stage_rules()
+        assert {name: values[:3] for name, values in rules.items()} == {
+            "Call to arrange pick-up": ("Repair", "Ready to collect", 3),
+            "Our own thanks": ("Custom order", "Delivered", 5)}
+        assert rules["Call to arrange pick-up"][4].startswith("Hello {first_name}, your {job_title}")
+        db.session.commit()
+        downgrade(revision="base")
+        db.session.execute(sa.text("DROP TABLE alembic_version"))
+        db.session.commit()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_the_migration_leaves_shops_without_repairs_or_seeded_defaults_alone(app):
+    from flask_migrate import downgrade, upgrade
+
+    from clientbook.models import ReminderRunState
+
+    with app.app_context():
+        db.drop_all()
+        upgrade(revision="0012_today")
+        db.session.add(ReminderRunState(defaults_seeded=True))  # no job types yet
+        db.session.commit()
+        upgrade(revision="0013_today_rules")
+        assert _stage_rules() == {}
+        db.session.commit()
+        downgrade(revision="0012_today")
+        db.session.execute(sa.delete(ReminderRunState))
+        from clientbook.jobs.records import ensure_job_types
+        ensure_job_types()  # repairs exist, but the defaults were never seeded: the first run seeds them all
+        db.session.commit()
+        upgrade(revision="0013_today_rules")
+        assert _stage_rules() == {}
+        db.session.commit()
+        downgrade(revision="base")
+        db.session.execute(sa.text("DROP TABLE alembic_version"))
+        db.session.commit()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from clientbook.extensions import db
-from clientbook.models import MessageTemplate, ReminderRule, ReminderRunState
+from clientbook.jobs.records import ensure_job_types
+from clientbook.models import JobType, MessageTemplate, ReminderRule, ReminderRunState, Stage
 
 DEFAULT_TEMPLATES = {
     "upcoming": (
@@ -36,6 +37,16 @@ DEFAULT_TEMPLATES = {
         "Hello {first_name}, it's been a while! We have new pieces at {shop_name} I think you'd like. "
         "Come by any time. {associate_first_name}",
     ),
+    "pick_up": (
+        "Pick-up",
+        "Hello {first_name}, your {job_title} (ticket {ticket}) is waiting for you at {shop_name}. "
+        "When would suit you to collect it? {associate_first_name}",
+    ),
+    "delivered": (
+        "Thank-you for your order",
+        "Thank you, {first_name}, for trusting {shop_name} with your {job_title}. I hope you love it. "
+        "If anything needs adjusting, just reply here. {associate_first_name}",
+    ),
 }
 
 # (name, trigger, date_kind, days, template key, enabled)
@@ -47,6 +58,12 @@ DEFAULT_RULES = (
     ("Thank-you", "purchase", None, 2, "thank_you", True),
     ("Check-in", "purchase", None, 30, "check_in", False),
     ("Lapsed client", "lapsed", None, 180, "lapsed", True),
+)
+# (name, job type, stage, days after the job enters it, template key): each only where that stage exists.
+# The data migration 0013_today_rules gives shops set up earlier the same two rules.
+DEFAULT_JOB_RULES = (
+    ("Call to arrange pick-up", "Repair", "Ready to collect", 3, "pick_up"),
+    ("Thank-you for the order", "Custom order", "Delivered", 2, "delivered"),
 )
 
 
@@ -80,5 +97,13 @@ def ensure_default_rules() -> bool:
             name=name, trigger=trigger, date_kind=date_kind, days=days, enabled=enabled,
             is_default=True, message_template=templates[template_key],
         ))
+    # The job types are seeded with the rules, so the stage rules have their stages from day one.
+    ensure_job_types()
+    for name, type_name, stage_name, days, template_key in DEFAULT_JOB_RULES:
+        stage_id = db.session.scalar(sa.select(Stage.id).join(JobType, JobType.id == Stage.job_type_id).where(
+            JobType.name == type_name, Stage.name == stage_name).limit(1))
+        if stage_id is not None:
+            db.session.add(ReminderRule(name=name, trigger="job_stage", job_stage_id=stage_id, days=days,
+                                        enabled=True, is_default=True, message_template=templates[template_key]))
     db.session.flush()
     return True
