@@ -356,7 +356,7 @@ def test_associate_finds_the_whole_store_book_by_default(client, auth, app, shop
 def test_long_histories_show_the_newest_page_with_a_link_to_the_rest(app):
     from datetime import date, timedelta
 
-    from clientbook.clients.queries import TIMELINE_PAGE
+    from clientbook.clients.card import TIMELINE_PAGE
     from clientbook.clients.timeline import client_timeline
     from clientbook.models import Client, Purchase
 

@@ -20,7 +20,8 @@ from clientbook.clients.forms import (
     TagsForm, WishlistForm, preferences_form, split_tags,
 )
 from clientbook.clients.merge import MergeError, merge_clients
-from clientbook.clients.queries import CardData, active_preference_keys
+from clientbook.clients.card import ClientCard
+from clientbook.clients.queries import active_preference_keys
 from clientbook.clients.records import (
     add_date, add_note, add_purchase, add_wish, assign, remove_date, set_archived, set_consent, set_contact,
     set_preferences, set_tags,
@@ -91,7 +92,7 @@ def _blank_form(name: str, client: Client):
 def card_response(client: Client, block: str | None = None, *, editing: str | None = None, status: int = 200,
                   changed: str | None = None, **forms):
     """The card (or one block of it). `changed`: the section the page moves focus to after a redraw."""
-    card = CardData(client, current_shop(), full_history=request.args.get("history") == "all")
+    card = ClientCard(client, current_shop(), current_user, full_history=request.args.get("history") == "all")
     return render("clients/card.html", block, status=status, client=client, card=card, editing=editing,
                   forms=CardForms(client, forms), consent_sources=CONSENT_SOURCES, changed=changed)
 
@@ -436,6 +437,6 @@ def merge(client_id: int):
     if q:
         found = [row for row in search_clients(q, country=shop.country, per_page=15,
                                                 where=[Client.archived_at.is_(None)]).clients if row.id != client.id]
-    card = CardData(client, shop)
+    card = ClientCard(client, shop, current_user)
     return render("clients/merge.html", "candidates", client=client, card=card, q=q, found=found, error=error,
                   status=422 if error else 200)

@@ -1,24 +1,18 @@
-"""Read-side helpers for the card and the list: one query each, nothing lazy in loops."""
+"""Read-side helpers for the card and the list: one query each, nothing lazy in loops.
+
+The card's own data object is clientbook/clients/card.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 
 import sqlalchemy as sa
 
-from clientbook.clients.timeline import client_timeline
 from clientbook.extensions import db
-from clientbook.models import (
-    Client, ClientSearchToken, PreferenceKey, Purchase, Reminder, Shop, WishlistItem,
-)
-from clientbook.reminders.today import open_for_client
+from clientbook.models import Client, ClientSearchToken, PreferenceKey, Purchase
 from clientbook.search_index import words
-from clientbook.shop import shop_today
 from clientbook.tags import distinct_tags
 from clientbook.text import fold
-
-TIMELINE_PAGE = 20
 
 
 @dataclass
@@ -88,70 +82,3 @@ def possible_duplicates(client: Client, limit: int = 10) -> list[Client]:
         sa.select(Client).where(Client.id.in_(ids), Client.merged_into_id.is_(None))
         .order_by(Client.sort_name, Client.id).limit(limit)
     ).all()
-
-
-class CardData:
-    """Everything the client card shows, computed only when a rendered block asks for it."""
-
-    def __init__(self, client: Client, shop: Shop, full_history: bool = False):
-        self.client = client
-        self.shop = shop
-        self.full_history = full_history
-
-    @cached_property
-    def summary(self) -> Summary:
-        return purchase_summary(self.client.id)
-
-    @cached_property
-    def channels(self) -> list[dict]:
-        """The card's hand-off buttons, each with why it is unavailable (or None)."""
-        from clientbook.messaging.settings import CARD_CHANNELS, channel_options
-
-        return channel_options(self.client, CARD_CHANNELS)
-
-    @cached_property
-    def preference_keys(self) -> list[PreferenceKey]:
-        return active_preference_keys()
-
-    @cached_property
-    def preference_rows(self) -> list[tuple[PreferenceKey, str]]:
-        values = {p.key_id: p.value for p in self.client.preferences}
-        return [(key, values.get(key.id, "")) for key in self.preference_keys]
-
-    @cached_property
-    def _timeline(self):
-        return client_timeline(self.client.id, None if self.full_history else TIMELINE_PAGE)
-
-    @property
-    def timeline(self):
-        return self._timeline[0]
-
-    @property
-    def timeline_has_more(self) -> bool:
-        return self._timeline[1]
-
-    @cached_property
-    def wishes(self) -> list[WishlistItem]:
-        return db.session.scalars(
-            sa.select(WishlistItem).where(WishlistItem.client_id == self.client.id)
-            .order_by(WishlistItem.fulfilled_at.is_not(None), WishlistItem.created_at.desc())
-        ).all()
-
-    @cached_property
-    def jobs(self):
-        from clientbook.jobs.queries import card_jobs
-
-        return card_jobs(self.client.id)
-
-    @cached_property
-    def open_reminders(self) -> list[Reminder]:
-        return open_for_client(self.client.id)
-
-    @cached_property
-    def today(self) -> date:
-        return shop_today()
-
-    @cached_property
-    def duplicates(self) -> list[Client]:
-        return possible_duplicates(self.client, limit=5)
-

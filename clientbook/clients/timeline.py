@@ -9,14 +9,13 @@ wish-list additions are registered here the same way other features add theirs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from clientbook.extensions import db
-from clientbook.models import Note, Purchase, User, WishlistItem
+from clientbook.models import Note, Purchase, PurchaseItem, User, WishlistItem
 
 
 @dataclass
@@ -56,15 +55,35 @@ def _day_instant(day, created_at: datetime | None) -> datetime:
     return datetime.combine(day, time(12))
 
 
+@dataclass
+class PurchaseEntry:
+    """A purchase as the timeline shows it: plain rows, its items and who sold it read alongside."""
+    id: int
+    purchased_on: date
+    total_cents: int
+    external_id: str | None
+    sold_by: str | None
+    items: list = field(default_factory=list)  # rows: description, category, sku, quantity, amount_cents
+
+
 @register_timeline_source
 def purchases(client_id: int, limit: int | None) -> list[TimelineEntry]:
-    rows = db.session.scalars(
-        sa.select(Purchase).where(Purchase.client_id == client_id)
+    rows = db.session.execute(
+        sa.select(Purchase.id, Purchase.purchased_on, Purchase.created_at, Purchase.total_cents, Purchase.external_id,
+                  User.name).outerjoin(User, User.id == Purchase.associate_id).where(Purchase.client_id == client_id)
         .order_by(Purchase.purchased_on.desc(), Purchase.id.desc()).limit(limit)
-        .options(selectinload(Purchase.items), selectinload(Purchase.associate))
     ).all()
-    return [TimelineEntry(_day_instant(p.purchased_on, p.created_at), "purchase", "clients/timeline/_purchase.html", p)
-            for p in rows]
+    entries = {row.id: PurchaseEntry(row.id, row.purchased_on, row.total_cents, row.external_id, row.name)
+               for row in rows}
+    if entries:
+        for item in db.session.execute(
+            sa.select(PurchaseItem.purchase_id, PurchaseItem.description, PurchaseItem.category, PurchaseItem.sku,
+                      PurchaseItem.quantity, PurchaseItem.amount_cents)
+            .where(PurchaseItem.purchase_id.in_(entries)).order_by(PurchaseItem.id)
+        ):
+            entries[item.purchase_id].items.append(item)
+    return [TimelineEntry(_day_instant(row.purchased_on, row.created_at), "purchase", "clients/timeline/_purchase.html",
+                          entries[row.id]) for row in rows]
 
 
 @register_timeline_source

@@ -22,22 +22,20 @@ TODAY_SHOWN = 15
 class CardJobs:
     open: list[Job]
     recently_closed: list[Job]
-    wish_ids: set[int]  # wish-list items already turned into a job
 
 
 def card_jobs(client_id: int) -> CardJobs:
-    """A client's open jobs (soonest due first), then the last few closed ones: three small queries."""
+    """A client's open jobs (soonest due first), then the last few closed ones: two queries, kinds and stages joined."""
     def jobs(condition, order, limit=None):
         return list(db.session.scalars(
-            sa.select(Job).join(Job.stage).options(contains_eager(Job.stage), selectinload(Job.job_type))
+            sa.select(Job).join(Job.stage).join(Job.job_type)
+            .options(contains_eager(Job.stage), contains_eager(Job.job_type))
             .where(Job.client_id == client_id, condition).order_by(*order).limit(limit)
         ))
 
     open_jobs = jobs(Job.closed_at.is_(None), (Job.due_on.is_(None), Job.due_on, Job.id))
     closed = jobs(Job.closed_at.is_not(None), (Job.closed_at.desc(),), CARD_CLOSED_SHOWN)
-    wish_ids = set(db.session.scalars(sa.select(Job.wishlist_item_id).where(
-        Job.client_id == client_id, Job.wishlist_item_id.is_not(None))))
-    return CardJobs(open_jobs, closed, wish_ids)
+    return CardJobs(open_jobs, closed)
 
 
 def job_photos(job_id: int) -> list[Photo]:
@@ -212,8 +210,8 @@ def today_row(job: Job, today: date, ready_after_days: int = READY_AFTER_DAYS) -
 def stage_changes(client_id: int, limit: int | None) -> list[TimelineEntry]:
     from_stage = aliased(Stage)
     rows = db.session.execute(
-        sa.select(StageChange, Job, Stage.name, from_stage.name, User.name)
-        .join(Job, Job.id == StageChange.job_id)
+        sa.select(StageChange, Job, Stage.name, from_stage.name, User.name, JobType.name)
+        .join(Job, Job.id == StageChange.job_id).join(JobType, JobType.id == Job.job_type_id)
         .join(Stage, Stage.id == StageChange.to_stage_id)
         .outerjoin(from_stage, from_stage.id == StageChange.from_stage_id)
         .outerjoin(User, User.id == StageChange.changed_by_id)
@@ -221,5 +219,5 @@ def stage_changes(client_id: int, limit: int | None) -> list[TimelineEntry]:
         .order_by(StageChange.changed_at.desc(), StageChange.id.desc()).limit(limit)
     ).all()
     return [TimelineEntry(change.changed_at, "job", "jobs/_timeline_stage.html",
-                          {"change": change, "job": job, "stage": stage, "from_stage": previous, "by": by})
-            for change, job, stage, previous, by in rows]
+                          {"change": change, "job": job, "stage": stage, "from_stage": previous, "by": by, "kind": kind})
+            for change, job, stage, previous, by, kind in rows]

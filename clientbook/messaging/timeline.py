@@ -11,7 +11,7 @@ def message_timeline_entries(client_id: int, limit: int | None) -> list:
 
     messages = db.session.scalars(
         sa.select(Message).where(Message.client_id == client_id)
-        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit).options(sa.orm.joinedload(Message.user))
     ).all()
     return [
         TimelineEntry(when=m.sent_at or m.created_at, kind="message_in" if m.direction == "in" else "message",
