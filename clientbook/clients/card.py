@@ -51,8 +51,9 @@ class ClientCard:
 
     @cached_property
     def tags(self) -> list[str]:
-        return list(db.session.scalars(
-            sa.select(ClientTag.tag).where(ClientTag.client_id == self.client.id).order_by(ClientTag.tag)))
+        """As written, in alphabetical order whatever the case ("bridal", "VIP"), like Client.tag_names."""
+        return sorted(db.session.scalars(sa.select(ClientTag.tag).where(ClientTag.client_id == self.client.id)),
+                      key=str.casefold)
 
     @cached_property
     def channels(self) -> list[dict]:
