@@ -8,6 +8,7 @@ in Germany and refused in the US (more decimals than cents); nothing is guessed.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
@@ -114,7 +115,14 @@ def format_money(cents: int | Decimal | None, currency: str | None = None, local
         return format_compact_currency(amount, currency, locale=locale, fraction_digits=1)
     if not currency:
         return format_decimal(amount, format="#,##0.00", locale=locale)
-    return format_currency(amount, currency, locale=locale)
+    return _currency_text(int(cents or 0), currency, locale)
+
+
+@functools.lru_cache(maxsize=2048)
+def _currency_text(cents: int, currency: str, locale: str) -> str:
+    # Babel works through the locale's pattern on every call (~50 µs); a card shows dozens of
+    # amounts, a purchase's total and its one item alike, and the same prices recur across cards.
+    return format_currency(Decimal(cents) / 100, currency, locale=locale)
 
 
 def format_money_input(cents: int | Decimal | None, locale: str | None = None) -> str:
