@@ -98,3 +98,28 @@ def test_a_whole_card_redraw_after_a_note_shows_it(client, auth, app, two_client
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="client-card"' in html and 'data-focus="timeline"' in html
     assert "Asked about pearls" in html and "<html" not in html
+
+
+def test_card_jobs_are_open_ones_soonest_due_then_the_last_three_closed(app, shop):
+    from datetime import datetime
+
+    from clientbook.jobs.queries import card_jobs
+    from clientbook.models import Job
+
+    with app.app_context():
+        ensure_job_types()
+        client_id = make_client("Jo", "Jobs")
+        client_row = db.session.get(Client, client_id)
+        repair = db.session.scalar(sa.select(JobType).order_by(JobType.position))
+        made = {}
+        for title, due in (("Later", date(2026, 12, 20)), ("Undated", None), ("Sooner", date(2026, 12, 10))):
+            made[title] = create_job(client_row, repair, title=title, user=None, due_on=due)
+        for n in range(4):
+            job = create_job(client_row, repair, title=f"Closed {n}", user=None, due_on=date(2026, 1, 1 + n))
+            job.closed_at = datetime(2026, 11, 1 + n)
+        db.session.commit()
+        jobs = card_jobs(client_id)
+        assert [j.title for j in jobs.open] == ["Sooner", "Later", "Undated"]
+        assert [j.title for j in jobs.recently_closed] == ["Closed 3", "Closed 2", "Closed 1"]
+        assert all(j.stage.name and j.job_type.name for j in jobs.open + jobs.recently_closed)
+        assert isinstance(jobs.open[0], Job)

@@ -25,17 +25,17 @@ class CardJobs:
 
 
 def card_jobs(client_id: int) -> CardJobs:
-    """A client's open jobs (soonest due first), then the last few closed ones: two queries, kinds and stages joined."""
-    def jobs(condition, order, limit=None):
-        return list(db.session.scalars(
-            sa.select(Job).join(Job.stage).join(Job.job_type)
-            .options(contains_eager(Job.stage), contains_eager(Job.job_type))
-            .where(Job.client_id == client_id, condition).order_by(*order).limit(limit)
-        ))
-
-    open_jobs = jobs(Job.closed_at.is_(None), (Job.due_on.is_(None), Job.due_on, Job.id))
-    closed = jobs(Job.closed_at.is_not(None), (Job.closed_at.desc(),), CARD_CLOSED_SHOWN)
-    return CardJobs(open_jobs, closed)
+    """A client's open jobs (soonest due first), then the last few closed ones: one query, kinds and stages joined."""
+    last_closed = (sa.select(Job.id).where(Job.client_id == client_id, Job.closed_at.is_not(None))
+                   .order_by(Job.closed_at.desc()).limit(CARD_CLOSED_SHOWN))
+    jobs = db.session.scalars(
+        sa.select(Job).join(Job.stage).join(Job.job_type)
+        .options(contains_eager(Job.stage), contains_eager(Job.job_type))
+        .where(Job.client_id == client_id, sa.or_(Job.closed_at.is_(None), Job.id.in_(last_closed)))
+        .order_by(Job.due_on.is_(None), Job.due_on, Job.id)
+    ).all()
+    closed = sorted((job for job in jobs if job.closed_at is not None), key=lambda job: job.closed_at, reverse=True)
+    return CardJobs([job for job in jobs if job.closed_at is None], closed)
 
 
 def job_photos(job_id: int) -> list[Photo]:
@@ -209,8 +209,11 @@ def today_row(job: Job, today: date, ready_after_days: int = READY_AFTER_DAYS) -
 @register_timeline_source
 def stage_changes(client_id: int, limit: int | None) -> list[TimelineEntry]:
     from_stage = aliased(Stage)
+    # Plain rows, not entities: the card shows a few columns of each change and its job.
     rows = db.session.execute(
-        sa.select(StageChange, Job, Stage.name, from_stage.name, User.name, JobType.name)
+        sa.select(StageChange.changed_at, StageChange.reopened, Job.id.label("job_id"), Job.title, Job.ticket,
+                  Stage.name.label("stage"), from_stage.name.label("from_stage"), User.name.label("by"),
+                  JobType.name.label("kind"))
         .join(Job, Job.id == StageChange.job_id).join(JobType, JobType.id == Job.job_type_id)
         .join(Stage, Stage.id == StageChange.to_stage_id)
         .outerjoin(from_stage, from_stage.id == StageChange.from_stage_id)
@@ -218,6 +221,4 @@ def stage_changes(client_id: int, limit: int | None) -> list[TimelineEntry]:
         .where(Job.client_id == client_id)
         .order_by(StageChange.changed_at.desc(), StageChange.id.desc()).limit(limit)
     ).all()
-    return [TimelineEntry(change.changed_at, "job", "jobs/_timeline_stage.html",
-                          {"change": change, "job": job, "stage": stage, "from_stage": previous, "by": by, "kind": kind})
-            for change, job, stage, previous, by, kind in rows]
+    return [TimelineEntry(row.changed_at, "job", "jobs/_timeline_stage.html", row) for row in rows]
