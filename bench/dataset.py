@@ -239,14 +239,15 @@ def build(db_path: Path, size: BookSize, anchor: date, make_app) -> BookInfo:
         "phone_valid": phone is not None, "assigned_to_id": assigned, "preferred_channel": "sms" if phone else "email",
         "sms_opt_in": phone is not None and cid % 3 != 0, "email_opt_in": email is not None and cid % 4 != 0,
         "address": f"{cid % 200 + 1} rue de la Paix, 75002 Paris",
-        "sort_name": client_sort_name(first, last, email, phone),
+        "sort_name": client_sort_name(first, last, email, phone),  # as search_index.refresh_search_tokens writes it
     } for cid, first, last, email, phone, tags, assigned in clients)
     writers[ClientTag].write({"client_id": c[0], "tag": tag} for c in clients for tag in c[5])
     writers[ClientExternalId].write(
         {"id": c[0], "client_id": c[0], "source": "shopify", "value": str(7_000_000 + c[0])}
         for c in clients if c[0] % 2 == 0)
     writers[ClientSearchToken].write(
-        {"client_id": c[0], "token": token} for c in clients for token in client_tokens(c[1], c[2], c[3], c[4], c[5]))
+        {"client_id": c[0], "token": token, "sort_key": client_sort_name(c[1], c[2], c[3], c[4])}
+        for c in clients for token in client_tokens(c[1], c[2], c[3], c[4], c[5]))
     writers[Preference].write(
         {"client_id": c[0], "key_id": key_id, "value": rng.choice(PREFERENCE_VALUES)}
         for c in clients if rng.random() < 0.6

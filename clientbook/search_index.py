@@ -55,11 +55,9 @@ def refresh_search_tokens(client_ids: Iterable[int]) -> None:
                       Client.merged_into_id)
             .where(Client.id.in_(batch))
         ).all()
-        stale = []
-        for row in rows:
-            key = client_sort_name(row.first_name, row.last_name, row.email, row.phone)
-            if key != row.sort_name:
-                stale.append({"client_id": row.id, "sort_name": key})
+        sort_names = {row.id: client_sort_name(row.first_name, row.last_name, row.email, row.phone) for row in rows}
+        stale = [{"client_id": row.id, "sort_name": sort_names[row.id]} for row in rows
+                 if sort_names[row.id] != row.sort_name]
         if stale:
             db.session.execute(sa.update(Client.__table__).where(Client.id == sa.bindparam("client_id"))
                                .values(sort_name=sa.bindparam("sort_name")), stale)
@@ -70,7 +68,7 @@ def refresh_search_tokens(client_ids: Iterable[int]) -> None:
         ):
             tags.setdefault(client_id, []).append(tag)
         values = [
-            {"client_id": row.id, "token": token}
+            {"client_id": row.id, "token": token, "sort_key": sort_names[row.id]}
             for row in rows
             for token in client_tokens(row.first_name, row.last_name, row.email, row.phone, tags.get(row.id, []))
         ]

@@ -9,16 +9,19 @@ Ranking: clients whose name words equal the typed words come first ("Anna"
 before "Annabelle"), then the rest; each group by Client.sort_name (folded last
 name, first name), then id.
 
-One ranked query, whatever the prefix: candidate ids come from the token
-range of the rarest term (the other terms are checked per candidate on the
-(client_id, token) index), the exact-match rank is a non-correlated IN computed
-once, and only the page of ids (LIMIT) is joined to the columns a row shows.
-Its cost grows with the number of candidates, not with where they fall in the
-alphabet: a one-letter prefix is the worst case, about 20 ms on 50 000 clients.
+Each group is read in name order up to the end of the page, from a bounded window:
+the first rows of the rarest term's token ranges in (token, sort_key, client_id)
+index order (the token carries its client's sort key), with the other terms and
+the visibility checks run on that window only. A common three-letter prefix
+matches ~50 000 tokens on a 500 000-client book; the window reads the index
+entries and keeps a few dozen, instead of reading and sorting every matching
+client. When the window can't settle the page (most candidates fail the
+checks), every candidate is checked, as for a rare term.
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -168,25 +171,34 @@ def _token_match(column, prefixes: list[str]) -> sa.ColumnElement[bool]:
     return sa.or_(*(_prefix_match(column, p) for p in prefixes))
 
 
-def _ids_with_token(condition: sa.ColumnElement[bool]) -> sa.Select:
-    return sa.select(ClientSearchToken.client_id).where(condition)
+def _term_match(column, term: SearchTerm, exact: bool) -> sa.ColumnElement[bool]:
+    """The term's tokens: its exact name words when `exact` (and it is a name word), else its prefixes."""
+    if exact and term.is_name_word:
+        return column.in_(term.exact)
+    return _token_match(column, term.prefixes)
+
+
+def _token_ranges(term: SearchTerm, exact: bool) -> list[sa.ColumnElement[bool]]:
+    """The term's tokens as separate index ranges (each read in order on its own)."""
+    if exact and term.is_name_word:
+        return [ClientSearchToken.token == word for word in term.exact]
+    return [_prefix_match(ClientSearchToken.token, p) for p in term.prefixes]
+
+
+def _has_token(term: SearchTerm, exact: bool = False) -> sa.ColumnElement[bool]:
+    token = aliased(ClientSearchToken)
+    return sa.exists().where(token.client_id == Client.id, _term_match(token.token, term, exact))
 
 
 def terms_condition(terms: list[SearchTerm]) -> sa.ColumnElement[bool]:
     """WHERE expression on Client: every term matches one of the client's tokens (used by filters)."""
-    if not terms:
-        return sa.true()
-    conditions = []
-    for term in terms:
-        token = aliased(ClientSearchToken)
-        conditions.append(sa.exists().where(token.client_id == Client.id, _token_match(token.token, term.prefixes)))
-    return sa.and_(*conditions)
+    return sa.and_(*(_has_token(term) for term in terms)) if terms else sa.true()
 
 
 def _count_tokens(term: SearchTerm) -> int:
     """How many tokens the term matches, counting no further than the point where the answer matters."""
-    limited = _ids_with_token(_token_match(ClientSearchToken.token, term.prefixes)).limit(
-        RARE_ENOUGH_TOKENS).subquery()
+    limited = (sa.select(ClientSearchToken.client_id).where(_token_match(ClientSearchToken.token, term.prefixes))
+               .limit(RARE_ENOUGH_TOKENS).subquery())
     return db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
 
 
@@ -198,54 +210,75 @@ def _driving_term(terms: list[SearchTerm]) -> SearchTerm:
     return terms[counts.index(min(counts))]
 
 
-def _matching(terms: list[SearchTerm]) -> list[sa.ColumnElement[bool]]:
-    """Every term matches: the driving term as an IN over a token range (where candidates come from),
-    the others as an EXISTS per candidate on the (client_id, token) index."""
-    driving = _driving_term(terms)
-    conditions = [Client.id.in_(_ids_with_token(_token_match(ClientSearchToken.token, driving.prefixes)))]
-    others = [t for t in terms if t is not driving]
-    if others:
-        conditions.append(terms_condition(others))
-    return conditions
+# Candidates read in name order from the token index per attempt, as a multiple of the rows wanted:
+# the first fits when few candidates fail the checks (the store book), the second when most do
+# (an associate's own clients); past that, every candidate is checked.
+WINDOWS = (4, 64)
 
 
-def _exact_rank(terms: list[SearchTerm]) -> sa.ColumnElement[int] | None:
-    """0 when every typed name word equals one of the client's words, else 1 (None: nothing to rank by).
+def _in_name_order(driving: SearchTerm, others: list[SearchTerm], exact: bool,
+                   where: list[sa.ColumnElement[bool]], limit: int) -> list[int]:
+    """Up to `limit` ids, in name order, of clients matching every term (the name words exactly
+    when `exact`) and every condition in `where`.
 
-    Each word's exact matches are a non-correlated IN, computed once per query rather than per candidate.
-    Tags, phones and emails only match by prefix, so they never split candidates into groups.
+    A prefix matches tens of thousands of tokens on a big book, and the range spans many words
+    (every email address is its own token), so the index can't give them in name order by
+    itself. Each of the driving term's ranges gives its first rows in name order from
+    (token, sort_key, client_id) and stops; the checks run on that bounded window only. The
+    window settles the answer when it yields `limit` clients or holds every match.
     """
-    name_words = [t for t in terms if t.is_name_word]
-    if not name_words:
-        return None
-    all_exact = sa.and_(*(Client.id.in_(_ids_with_token(ClientSearchToken.token.in_(t.exact))) for t in name_words))
-    return sa.case((all_exact, 0), else_=1)
+    checks = sa.and_(Client.merged_into_id.is_(None), *where, *(_has_token(t, exact) for t in others))
+    for multiple in WINDOWS:
+        size = limit * multiple
+        ranges = [sa.select(ClientSearchToken.client_id, ClientSearchToken.sort_key, sa.literal(n).label("range"))
+                  .where(condition).order_by(ClientSearchToken.sort_key, ClientSearchToken.client_id).limit(size)
+                  .subquery().select()
+                  for n, condition in enumerate(_token_ranges(driving, exact))]
+        window = sa.union_all(*ranges).subquery() if len(ranges) > 1 else ranges[0].subquery()
+        rows = db.session.execute(
+            sa.select(window.c.client_id, window.c.range, sa.case((checks, True), else_=False))
+            .join(Client, Client.id == window.c.client_id)
+            .order_by(window.c.sort_key, window.c.client_id)
+        ).all()
+        found: list[int] = []
+        for client_id, _range, passes in rows:
+            if passes and client_id not in found:
+                found.append(client_id)
+                if len(found) == limit:
+                    return found
+        read = Counter(row.range for row in rows)
+        if all(read[n] < size for n in range(len(ranges))):
+            return found  # every match was in the window
+    candidates = sa.select(ClientSearchToken.client_id).where(_term_match(ClientSearchToken.token, driving, exact))
+    return list(db.session.scalars(
+        sa.select(Client.id).where(Client.id.in_(candidates), checks).order_by(Client.sort_name, Client.id).limit(limit)
+    ))
 
 
 def search_clients(q: str, *, country: str | None, where: list[sa.ColumnElement[bool]] | tuple = (),
                    page: int = 1, per_page: int = 25) -> SearchPage:
-    """One page of clients matching `q` and every condition in `where` (visibility, filters), best first."""
+    """One page of clients matching `q` and every condition in `where` (visibility, filters), best first.
+
+    Clients whose name words all equal typed words come first, then the rest, each in name order:
+    each group is read in name order up to the end of the page (and one more row, to know
+    whether there is a next page).
+    """
     terms = parse_query(q, country)
     page = max(page, 1)
     if not terms:
         return SearchPage([], page, per_page, False)
-    rank = _exact_rank(terms)
-    # Ordered by its label, so the rank is computed once per candidate.
-    rank_columns = [] if rank is None else [rank.label("name_rank")]
-    # The page of ids is chosen from narrow columns first; the row's other columns and the assignee's
-    # name are read for that page only.
-    ranked = (
-        sa.select(Client.id, Client.sort_name, *rank_columns)
-        .where(Client.merged_into_id.is_(None), *where, *_matching(terms))
-        .order_by(*rank_columns, Client.sort_name, Client.id)
-        .offset((page - 1) * per_page).limit(per_page + 1)  # one extra row tells whether there is a next page
-        .subquery("ranked")
-    )
-    page_order = [ranked.c.name_rank] if rank is not None else []
-    found = db.session.execute(
-        sa.select(*ROW_COLUMNS).select_from(ranked)
-        .join(Client, Client.id == ranked.c.id)
-        .outerjoin(User, User.id == Client.assigned_to_id)
-        .order_by(*page_order, ranked.c.sort_name, ranked.c.id)
-    ).all()
+    where = list(where)
+    driving = _driving_term(terms)
+    others = [t for t in terms if t is not driving]
+    wanted = page * per_page + 1
+    ids = _in_name_order(driving, others, True, where, wanted) if any(t.is_name_word for t in terms) else []
+    if len(ids) < wanted:
+        exact = set(ids)
+        # The prefix matches include the exact ones again: skip them, keep name order.
+        ids += [i for i in _in_name_order(driving, others, False, where, wanted) if i not in exact][:wanted - len(ids)]
+    page_ids = ids[(page - 1) * per_page:]
+    if not page_ids:
+        return SearchPage([], page, per_page, False)
+    position = {client_id: n for n, client_id in enumerate(page_ids)}
+    found = sorted(db.session.execute(select_rows().where(Client.id.in_(page_ids))).all(), key=lambda r: position[r.id])
     return SearchPage(rows_with_tags(found[:per_page]), page, per_page, len(found) > per_page)
