@@ -160,15 +160,19 @@ def _phone_term(number: str, country: str | None) -> SearchTerm:
 _PHONE_TOKEN_HEADS = ("p", "r")
 
 
-def _prefix_match(column, prefix: str) -> sa.ColumnElement[bool]:
-    condition = sa.and_(column >= prefix, column < next_prefix(prefix))
-    if prefix in _PHONE_TOKEN_HEADS:  # a word with letters never matches a phone number
-        condition = sa.and_(condition, sa.or_(column < prefix + ":", column >= prefix + ";"))
-    return condition
+def _prefix_ranges(prefix: str) -> list[tuple[str, str]]:
+    """The [low, high) token ranges starting with `prefix`."""
+    if prefix in _PHONE_TOKEN_HEADS:  # a word with letters never matches a phone number: skip "p:..."
+        return [(prefix, prefix + ":"), (prefix + ";", next_prefix(prefix))]
+    return [(prefix, next_prefix(prefix))]
+
+
+def _ranges(column, prefixes: list[str]) -> list[sa.ColumnElement[bool]]:
+    return [sa.and_(column >= low, column < high) for prefix in prefixes for low, high in _prefix_ranges(prefix)]
 
 
 def _token_match(column, prefixes: list[str]) -> sa.ColumnElement[bool]:
-    return sa.or_(*(_prefix_match(column, p) for p in prefixes))
+    return sa.or_(*_ranges(column, prefixes))
 
 
 def _term_match(column, term: SearchTerm, exact: bool) -> sa.ColumnElement[bool]:
@@ -182,7 +186,7 @@ def _token_ranges(term: SearchTerm, exact: bool) -> list[sa.ColumnElement[bool]]
     """The term's tokens as separate index ranges (each read in order on its own)."""
     if exact and term.is_name_word:
         return [ClientSearchToken.token == word for word in term.exact]
-    return [_prefix_match(ClientSearchToken.token, p) for p in term.prefixes]
+    return _ranges(ClientSearchToken.token, term.prefixes)
 
 
 def _has_token(term: SearchTerm, exact: bool = False) -> sa.ColumnElement[bool]:
@@ -202,21 +206,24 @@ def _count_tokens(term: SearchTerm) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
 
 
-def _driving_term(terms: list[SearchTerm]) -> SearchTerm:
-    """The term whose matching tokens are fewest: candidates are read from the index through it."""
+def _driving_term(terms: list[SearchTerm]) -> tuple[SearchTerm, bool]:
+    """The term whose matching tokens are fewest (candidates are read from the index through it),
+    and whether it is known to be rare (few enough candidates to check them all)."""
     if len(terms) == 1:
-        return terms[0]
+        return terms[0], False
     counts = [_count_tokens(t) for t in terms]
-    return terms[counts.index(min(counts))]
+    fewest = min(counts)
+    return terms[counts.index(fewest)], fewest < RARE_ENOUGH_TOKENS
 
 
 # Candidates read in name order from the token index per attempt, as a multiple of the rows wanted:
-# the first fits when few candidates fail the checks (the store book), the second when most do
-# (an associate's own clients); past that, every candidate is checked.
-WINDOWS = (4, 64)
+# the first fits when a tenth or more of the candidates pass the checks (the store book, an
+# associate's own clients), the second down to about one in a hundred; past that, every candidate
+# is checked.
+WINDOWS = (24, 256)
 
 
-def _in_name_order(driving: SearchTerm, others: list[SearchTerm], exact: bool,
+def _in_name_order(driving: SearchTerm, rare: bool, others: list[SearchTerm], exact: bool,
                    where: list[sa.ColumnElement[bool]], limit: int) -> list[int]:
     """Up to `limit` ids, in name order, of clients matching every term (the name words exactly
     when `exact`) and every condition in `where`.
@@ -228,25 +235,25 @@ def _in_name_order(driving: SearchTerm, others: list[SearchTerm], exact: bool,
     window settles the answer when it yields `limit` clients or holds every match.
     """
     checks = sa.and_(Client.merged_into_id.is_(None), *where, *(_has_token(t, exact) for t in others))
-    for multiple in WINDOWS:
+    for multiple in () if rare else WINDOWS:
         size = limit * multiple
-        ranges = [sa.select(ClientSearchToken.client_id, ClientSearchToken.sort_key, sa.literal(n).label("range"))
+        ranges = [sa.select(ClientSearchToken.client_id, ClientSearchToken.sort_key, sa.literal(n).label("part"))
                   .where(condition).order_by(ClientSearchToken.sort_key, ClientSearchToken.client_id).limit(size)
                   .subquery().select()
                   for n, condition in enumerate(_token_ranges(driving, exact))]
         window = sa.union_all(*ranges).subquery() if len(ranges) > 1 else ranges[0].subquery()
         rows = db.session.execute(
-            sa.select(window.c.client_id, window.c.range, sa.case((checks, True), else_=False))
+            sa.select(window.c.client_id, window.c.part, sa.case((checks, True), else_=False))
             .join(Client, Client.id == window.c.client_id)
             .order_by(window.c.sort_key, window.c.client_id)
         ).all()
         found: list[int] = []
-        for client_id, _range, passes in rows:
+        for client_id, _part, passes in rows:
             if passes and client_id not in found:
                 found.append(client_id)
                 if len(found) == limit:
                     return found
-        read = Counter(row.range for row in rows)
+        read = Counter(row.part for row in rows)
         if all(read[n] < size for n in range(len(ranges))):
             return found  # every match was in the window
     candidates = sa.select(ClientSearchToken.client_id).where(_term_match(ClientSearchToken.token, driving, exact))
@@ -268,14 +275,15 @@ def search_clients(q: str, *, country: str | None, where: list[sa.ColumnElement[
     if not terms:
         return SearchPage([], page, per_page, False)
     where = list(where)
-    driving = _driving_term(terms)
+    driving, rare = _driving_term(terms)
     others = [t for t in terms if t is not driving]
     wanted = page * per_page + 1
-    ids = _in_name_order(driving, others, True, where, wanted) if any(t.is_name_word for t in terms) else []
+    ids = _in_name_order(driving, rare, others, True, where, wanted) if any(t.is_name_word for t in terms) else []
     if len(ids) < wanted:
         exact = set(ids)
         # The prefix matches include the exact ones again: skip them, keep name order.
-        ids += [i for i in _in_name_order(driving, others, False, where, wanted) if i not in exact][:wanted - len(ids)]
+        more = _in_name_order(driving, rare, others, False, where, wanted)
+        ids += [i for i in more if i not in exact][:wanted - len(ids)]
     page_ids = ids[(page - 1) * per_page:]
     if not page_ids:
         return SearchPage([], page, per_page, False)
