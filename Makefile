@@ -41,7 +41,7 @@ run: app
 
 # The tests that talk to the database most, run again on a throwaway PostgreSQL server:
 # the same code must work there when a shop outgrows SQLite.
-POSTGRES_TESTS := tests/test_migrations.py tests/test_client_list.py tests/test_reminder_generation.py tests/test_today.py \
+POSTGRES_TESTS := tests/test_migrations.py tests/test_client_list.py tests/test_search_order.py tests/test_reminder_generation.py tests/test_today.py \
 	tests/test_reminder_rules_on_random_books.py tests/test_reminder_wording.py tests/test_reminder_cli_and_settings.py \
 	tests/test_jobs_rules.py tests/test_today_jobs.py tests/test_media.py \
 	tests/test_digest.py tests/test_search.py tests/test_clients_filters.py tests/test_merge.py \

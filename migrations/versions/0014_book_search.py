@@ -1,7 +1,7 @@
 """Search tokens carry their client's sort key, so a prefix's first page in name order comes from one index
 
-Revision ID: 0013_book_search
-Revises: 0012_today
+Revision ID: 0014_book_search
+Revises: 0013_today_rules
 Create Date: 2026-12-02 08:30:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013_book_search'
-down_revision = '0012_today'
+revision = '0014_book_search'
+down_revision = '0013_today_rules'
 branch_labels = None
 depends_on = None
 
