@@ -127,7 +127,7 @@ def test_import_writes_the_sort_key(app, shop, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
-def test_migration_back_fills_the_sort_key(app):
+def test_migrations_back_fill_the_sort_keys(app):
     with app.app_context():
         db.drop_all()
         upgrade(revision="0010_signin")
@@ -138,10 +138,14 @@ def test_migration_back_fills_the_sort_key(app):
                 "(:id, :first, :last, :email, false, '', false, '', false, '', :now, :now)"),
                 {"id": index + 1, "first": first, "last": last, "email": f"c{index}@example.com",
                  "now": "2026-01-01 00:00:00"})
+        db.session.execute(sa.text("INSERT INTO client_search_token (token, client_id) VALUES ('zoe', 1), ('eve', 3)"))
         db.session.commit()
         upgrade()
         keys = db.session.execute(sa.text("SELECT id, sort_name FROM client ORDER BY id")).all()
         assert [tuple(k) for k in keys] == [(1, "etienne zoe"), (2, "c1@example.com"), (3, "odegaard eve")]
+        # The tokens carry their client's key (0014_book_search).
+        tokens = db.session.execute(sa.text("SELECT token, sort_key FROM client_search_token ORDER BY token")).all()
+        assert [tuple(t) for t in tokens] == [("eve", "odegaard eve"), ("zoe", "etienne zoe")]
         db.session.remove()
         db.drop_all()
         db.session.execute(sa.text("DROP TABLE alembic_version"))
