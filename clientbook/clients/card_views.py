@@ -43,32 +43,34 @@ MAX_ITEM_ROWS = 30
 class CardForms:
     """The card's forms: the ones passed in (with errors), else blank ones made on first use."""
 
-    def __init__(self, client: Client, given: dict):
-        self._client = client
+    def __init__(self, card: ClientCard, given: dict):
+        self._card = card
         self._given = given
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._given:
-            self._given[name] = _blank_form(name, self._client)
+            self._given[name] = _blank_form(name, self._card)
         return self._given[name]
 
 
-def _blank_form(name: str, client: Client):
+def _blank_form(name: str, card: ClientCard):
+    """A form filled from what the card shows (its data object), not from the client's relationships."""
+    client = card.client
     if name == "contact":
         form = ContactForm(formdata=None, obj=client, prefix="contact")
         form.phone.data = format_phone(client.phone) if client.phone_valid else client.phone
         form.preferred_channel.data = client.preferred_channel or ""
         return form
     if name == "tags":
-        return TagsForm(formdata=None, prefix="tags", data={"tags": ", ".join(client.tag_names)})
+        return TagsForm(formdata=None, prefix="tags", data={"tags": ", ".join(card.tags)})
     if name == "consent":
         return ConsentForm(formdata=None, prefix="consent", data={
             "email_opt_in": client.email_opt_in, "email_source": client.email_opt_in_source,
             "sms_opt_in": client.sms_opt_in, "sms_source": client.sms_opt_in_source})
     if name == "preferences":
-        return preferences_form(active_preference_keys(), {p.key_id: p.value for p in client.preferences},
+        return preferences_form(card.preference_keys, {key.id: value for key, value in card.preference_rows},
                                 formdata=None)
     if name == "assignment":
         return AssignForm(formdata=None, prefix="assign", data={"assigned_to_id": client.assigned_to_id})
@@ -94,7 +96,7 @@ def card_response(client: Client, block: str | None = None, *, editing: str | No
     """The card (or one block of it). `changed`: the section the page moves focus to after a redraw."""
     card = ClientCard(client, current_shop(), current_user, full_history=request.args.get("history") == "all")
     return render("clients/card.html", block, status=status, client=client, card=card, editing=editing,
-                  forms=CardForms(client, forms), consent_sources=CONSENT_SOURCES, changed=changed)
+                  forms=CardForms(card, forms), consent_sources=CONSENT_SOURCES, changed=changed)
 
 
 def saved(client: Client, block: str, changed: str | None = None):
