@@ -123,3 +123,12 @@ def test_card_jobs_are_open_ones_soonest_due_then_the_last_three_closed(app, sho
         assert [j.title for j in jobs.recently_closed] == ["Closed 3", "Closed 2", "Closed 1"]
         assert all(j.stage.name and j.job_type.name for j in jobs.open + jobs.recently_closed)
         assert isinstance(jobs.open[0], Job)
+
+
+def test_edit_forms_start_from_what_the_card_shows(client, auth, app, two_clients):
+    _, big = two_clients
+    auth.login("associate")
+    tags = client.get(f"/clients/{big}/tags/edit", headers=HX).get_data(as_text=True)
+    assert 'value="tag0, tag1, tag10, tag11, tag2,' in tags
+    prefs = client.get(f"/clients/{big}/preferences/edit", headers=HX).get_data(as_text=True)
+    assert 'value="52"' in prefs and "Ring size" in prefs
