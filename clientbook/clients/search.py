@@ -199,19 +199,22 @@ def terms_condition(terms: list[SearchTerm]) -> sa.ColumnElement[bool]:
     return sa.and_(*(_has_token(term) for term in terms)) if terms else sa.true()
 
 
-def _count_tokens(term: SearchTerm) -> int:
+def _count_tokens(term: SearchTerm, exact: bool) -> int:
     """How many tokens the term matches, counting no further than the point where the answer matters."""
-    limited = (sa.select(ClientSearchToken.client_id).where(_token_match(ClientSearchToken.token, term.prefixes))
+    limited = (sa.select(ClientSearchToken.client_id).where(_term_match(ClientSearchToken.token, term, exact))
                .limit(RARE_ENOUGH_TOKENS).subquery())
     return db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
 
 
-def _driving_term(terms: list[SearchTerm]) -> tuple[SearchTerm, bool]:
+def _driving_term(terms: list[SearchTerm], exact: bool) -> tuple[SearchTerm, bool]:
     """The term whose matching tokens are fewest (candidates are read from the index through it),
-    and whether it is known to be rare (few enough candidates to check them all)."""
+    and whether it is known to be rare (few enough candidates to check them all).
+
+    Exact name words are counted as such: in "marie m" nobody's word is "m", so the exact group
+    is read through "m", not through the thousands of Maries."""
     if len(terms) == 1:
         return terms[0], False
-    counts = [_count_tokens(t) for t in terms]
+    counts = [_count_tokens(t, exact) for t in terms]
     fewest = min(counts)
     return terms[counts.index(fewest)], fewest < RARE_ENOUGH_TOKENS
 
@@ -223,8 +226,8 @@ def _driving_term(terms: list[SearchTerm]) -> tuple[SearchTerm, bool]:
 WINDOWS = (24, 256)
 
 
-def _in_name_order(driving: SearchTerm, rare: bool, others: list[SearchTerm], exact: bool,
-                   where: list[sa.ColumnElement[bool]], limit: int) -> list[int]:
+def _in_name_order(terms: list[SearchTerm], exact: bool, where: list[sa.ColumnElement[bool]],
+                   limit: int) -> list[int]:
     """Up to `limit` ids, in name order, of clients matching every term (the name words exactly
     when `exact`) and every condition in `where`.
 
@@ -234,6 +237,8 @@ def _in_name_order(driving: SearchTerm, rare: bool, others: list[SearchTerm], ex
     (token, sort_key, client_id) and stops; the checks run on that bounded window only. The
     window settles the answer when it yields `limit` clients or holds every match.
     """
+    driving, rare = _driving_term(terms, exact)
+    others = [t for t in terms if t is not driving]
     checks = sa.and_(Client.merged_into_id.is_(None), *where, *(_has_token(t, exact) for t in others))
     for multiple in () if rare else WINDOWS:
         size = limit * multiple
@@ -275,14 +280,12 @@ def search_clients(q: str, *, country: str | None, where: list[sa.ColumnElement[
     if not terms:
         return SearchPage([], page, per_page, False)
     where = list(where)
-    driving, rare = _driving_term(terms)
-    others = [t for t in terms if t is not driving]
     wanted = page * per_page + 1
-    ids = _in_name_order(driving, rare, others, True, where, wanted) if any(t.is_name_word for t in terms) else []
+    ids = _in_name_order(terms, True, where, wanted) if any(t.is_name_word for t in terms) else []
     if len(ids) < wanted:
         exact = set(ids)
         # The prefix matches include the exact ones again: skip them, keep name order.
-        more = _in_name_order(driving, rare, others, False, where, wanted)
+        more = _in_name_order(terms, False, where, wanted)
         ids += [i for i in more if i not in exact][:wanted - len(ids)]
     page_ids = ids[(page - 1) * per_page:]
     if not page_ids:
