@@ -134,8 +134,9 @@ def test_snooze_choices_open_in_place_like_a_reminders(client, auth, jobs):
     auth.login("associate")
     page = BeautifulSoup(today_page(client), "html.parser")
     row = page.find("li", id=f"job-today-{jobs['waiting']}")
-    opener = row.find("form", attrs={"hx-get": f"/jobs/{jobs['waiting']}/today"})
-    assert opener.find("button", attrs={"name": "mode", "value": "snooze"}).get_text(strip=True) == "Snooze"
+    opener = row.find("a", attrs={"hx-get": f"/jobs/{jobs['waiting']}/today?mode=snooze"})
+    assert opener.get_text(strip=True) == "Snooze" and opener["href"] == opener["hx-get"]
+    assert opener["hx-target"] == f"#job-today-{jobs['waiting']}"
     assert row.find("a", string="Remind") is not None
     assert row.find("button", attrs={"aria-label": "Move Waiting pearls to Collected"}) is not None
     panel = client.get(f"/jobs/{jobs['waiting']}/today?mode=snooze", headers=HX)
@@ -148,6 +149,7 @@ def test_snooze_choices_open_in_place_like_a_reminders(client, auth, jobs):
     for form in soup.find_all("form", attrs={"method": "post"}):
         assert form["hx-post"] == f"/jobs/{jobs['waiting']}/today/snooze"
         assert form.find("input", attrs={"name": "csrf_token"}) is not None
+    assert soup.find("a", string="Cancel")["hx-get"] == f"/jobs/{jobs['waiting']}/today"
     # Cancel brings the plain row back.
     cancel = client.get(f"/jobs/{jobs['waiting']}/today", headers=HX).get_data(as_text=True)
     assert "Bring it back" not in cancel and "Waiting pearls" in cancel
@@ -195,7 +197,7 @@ def test_undo_with_htmx_puts_the_row_back(client, auth, app, jobs):
     client.post(f"/jobs/{jobs['waiting']}/today/snooze", data={"choice": "next_week"}, headers=HX)
     row = client.post(f"/jobs/{jobs['waiting']}/today/unsnooze", headers=HX).get_data(as_text=True)
     soup = BeautifulSoup(row, "html.parser")
-    assert "Snoozed" not in row and soup.find("button", attrs={"value": "snooze"}) is not None
+    assert "Snoozed" not in row and soup.find("a", string="Snooze") is not None
     assert "Not collected" in row and "Waiting pearls" in today_page(client)
 
 

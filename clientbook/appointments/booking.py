@@ -98,15 +98,15 @@ class DueReminder:
         return f"appointment:{self.appointment.id}:{self.hours}h"
 
 
-def due_reminders(now: datetime, zone: zoneinfo.ZoneInfo) -> list[DueReminder]:
-    """Reminders whose time has come and whose appointment is still ahead. A reminder whose time
-    had already passed when the appointment was booked is not sent."""
+def due_reminders(now: datetime, zone: zoneinfo.ZoneInfo, associate_id: int | None = None) -> list[DueReminder]:
+    """Reminders whose time has come and whose appointment is still ahead (one associate's, if
+    given). A reminder whose time had already passed when the appointment was booked is not sent."""
     offsets = sorted(reminder_offsets())
     if not offsets:
         return []
     horizon = now + timedelta(hours=max(offsets) + 2)  # a DST day adds at most an hour
     due = []
-    for appointment in between(now, horizon):
+    for appointment in between(now, horizon, associate_id):
         for hours in offsets:
             at = reminder_due_at(appointment, hours, zone)
             if at <= now and at >= appointment.created_at - timedelta(minutes=1):

@@ -59,8 +59,7 @@ def reminders_by_hand(user: User, now: datetime | None = None) -> list[tuple[App
     """This associate's appointments whose client must be reminded by hand, with the row's wording."""
     now = now or utcnow()
     zone = shop_zone()
-    rows = [d for d in due_reminders(now, zone)
-            if d.appointment.associate_id == user.id and automatic_channel(d.appointment.client) is None]
+    rows = [d for d in due_reminders(now, zone, user.id) if automatic_channel(d.appointment.client) is None]
     if not rows:
         return []
     done = set(db.session.scalars(sa.select(Message.idempotency_key).where(

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from clientbook.clients.access import sees_whole_book
 from clientbook.clients.timeline import TimelineEntry, register_timeline_source
@@ -120,11 +121,10 @@ def _days_ago(days: int):
     return utcnow() - timedelta(days=days)
 
 
-def _load_clients_and_people(jobs: list[Job]) -> None:
-    """Clients and assignees of the listed jobs, one query each (no lazy load per card on the board)."""
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    for attribute, model, key in (("client", Client, "client_id"), ("assigned_to", User, "assigned_to_id")):
+def _load_clients_and_people(jobs: list[Job], people: bool = True) -> None:
+    """Clients (and assignees) of the listed jobs, one query each (no lazy load per row)."""
+    related = (("client", Client, "client_id"), ("assigned_to", User, "assigned_to_id"))
+    for attribute, model, key in related if people else related[:1]:
         ids = {getattr(j, key) for j in jobs} - {None}
         found = {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
         for job in jobs:
@@ -152,44 +152,67 @@ class TodayJobs:
         return not (self.due or self.waiting)
 
 
+def _ready_ids(stages) -> list[int]:
+    """Of (id, job type id, outcome, active) rows in stage order: the open stage just before a
+    collected/delivered one of the same kind."""
+    ready, previous = [], None
+    for stage_id, type_id, outcome, active in stages:
+        if not active:
+            continue
+        if outcome in ("collected", "delivered") and previous and previous[1] == type_id and previous[2] is None:
+            ready.append(previous[0])
+        previous = (stage_id, type_id, outcome)
+    return ready
+
+
 def ready_stage_ids() -> list[int]:
     """Stages that mean "ready, waiting for the client": the open stage just before a collected/delivered one."""
-    rows = db.session.execute(
-        sa.select(Stage.id, Stage.job_type_id, Stage.position, Stage.outcome).where(Stage.active.is_(True))
-        .order_by(Stage.job_type_id, Stage.position, Stage.id)
-    ).all()
-    ready, previous = [], None
-    for stage_id, type_id, _position, outcome in rows:
-        if outcome in ("collected", "delivered") and previous and previous[1] == type_id and previous[3] is None:
-            ready.append(previous[0])
-        previous = (stage_id, type_id, _position, outcome)
-    return ready
+    return _ready_ids(db.session.execute(
+        sa.select(Stage.id, Stage.job_type_id, Stage.outcome, Stage.active)
+        .order_by(Stage.job_type_id, Stage.position, Stage.id)).all())
 
 
 def _not_snoozed(today: date):
     return sa.or_(Job.snoozed_until.is_(None), Job.snoozed_until <= today)
 
 
+def _kinds_and_stages() -> tuple[dict[int, JobType], dict[int, Stage]]:
+    """Every job type with its stages, in two small queries, set on each type as loaded."""
+    types = {t.id: t for t in db.session.scalars(sa.select(JobType))}
+    stages = list(db.session.scalars(sa.select(Stage).order_by(Stage.job_type_id, Stage.position, Stage.id)))
+    for job_type in types.values():
+        set_committed_value(job_type, "stages", [s for s in stages if s.job_type_id == job_type.id])
+    return types, {s.id: s for s in stages}
+
+
 def today_jobs(owner_id: int | None, today: date, ready_after_days: int = READY_AFTER_DAYS) -> TodayJobs:
     """Open jobs of one person (None: nobody's) due today or overdue, and ready ones not collected.
-    A job snoozed on Today stays off until its day."""
+    A job snoozed on Today stays off until its day.
+
+    Six queries whatever the list: the kinds and stages (tiny tables), the two lists, their
+    clients, and a count only when the due list is longer than a screenful. Each row's stage,
+    kind and client are set as loaded, so the next stage and the row cost no SQL.
+    """
     from clientbook.jobs.records import next_stage
 
+    types, stages = _kinds_and_stages()
+    ready_ids = _ready_ids((s.id, s.job_type_id, s.outcome, s.active) for s in stages.values())
     owner = Job.assigned_to_id.is_(None) if owner_id is None else Job.assigned_to_id == owner_id
     listed = sa.select(Job).where(owner, Job.closed_at.is_(None), _not_snoozed(today))
-    # The kinds and their stages come with the jobs: each row offers its next stage in one tap.
-    loaded = listed.options(selectinload(Job.stage), selectinload(Job.client),
-                            selectinload(Job.job_type).selectinload(JobType.stages))
-    ready_ids = ready_stage_ids()
     waited = sa.and_(Job.stage_id.in_(ready_ids), Job.stage_entered_at <= _days_ago(ready_after_days))
     due_condition = sa.and_(Job.due_on <= today, ~waited if ready_ids else sa.true())
-    due = list(db.session.scalars(loaded.where(due_condition).order_by(Job.due_on, Job.id).limit(TODAY_SHOWN + 1)))
-    waiting = list(db.session.scalars(loaded.where(waited).order_by(Job.stage_entered_at, Job.id)
+    due = list(db.session.scalars(listed.where(due_condition).order_by(Job.due_on, Job.id).limit(TODAY_SHOWN + 1)))
+    waiting = list(db.session.scalars(listed.where(waited).order_by(Job.stage_entered_at, Job.id)
                                       .limit(TODAY_SHOWN + 1))) if ready_ids else []
-    result = TodayJobs([TodayJobRow(job, False, next_stage(job)) for job in due[:TODAY_SHOWN]],
-                       [TodayJobRow(job, True, next_stage(job)) for job in waiting[:TODAY_SHOWN]],
-                       len(due), len(waiting))
-    if len(due) > TODAY_SHOWN:
+    due_total, waiting_total = len(due), len(waiting)
+    due, waiting = due[:TODAY_SHOWN], waiting[:TODAY_SHOWN]
+    _load_clients_and_people([*due, *waiting], people=False)
+    for job in (*due, *waiting):
+        set_committed_value(job, "job_type", types.get(job.job_type_id))
+        set_committed_value(job, "stage", stages.get(job.stage_id))
+    result = TodayJobs([TodayJobRow(job, False, next_stage(job)) for job in due],
+                       [TodayJobRow(job, True, next_stage(job)) for job in waiting], due_total, waiting_total)
+    if due_total > TODAY_SHOWN:
         result.due_total = db.session.scalar(sa.select(sa.func.count()).select_from(
             listed.where(due_condition).subquery()))
     return result

@@ -101,8 +101,10 @@ class Job(db.Model):
         sa.Index("ix_job_board_totals", "job_type_id", "stage_id", "closed_at", "value_cents", "assigned_to_id"),
         # The card: a client's open jobs first.
         sa.Index("ix_job_client_closed", "client_id", "closed_at"),
-        # Today: an associate's open jobs by due day.
+        # Today: an associate's open jobs by due day...
         sa.Index("ix_job_assignee_due", "assigned_to_id", "closed_at", "due_on"),
+        # ...and their "ready to collect" ones, longest waiting first.
+        sa.Index("ix_job_assignee_stage_entered", "assigned_to_id", "stage_id", "stage_entered_at"),
     )
 
     @property

@@ -1,6 +1,7 @@
 """Read side of reminders: the Today list, the count badge, timeliness, a client's open reminders."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -35,21 +36,20 @@ class TodayList:
         return self.totals.get("overdue", len(self.overdue))
 
 
-def _owned_by(owner_id: int | None):
-    return Reminder.owner_id.is_(None) if owner_id is None else Reminder.owner_id == owner_id
-
-
-def _shows(owner_id: int | None, first: date | None, last: date):
-    """Open reminders due in [first, last] and snoozed ones coming back then.
+def _shows(queue: bool, bounded: bool):
+    """Open reminders due in [:first, :last] (up to :last when not bounded) and snoozed ones coming
+    back then, for :owner_id (or the shop queue). Values are bound at execution.
 
     Owner and open states come first so ix_reminder_today (owner_id, state, due_date) seeks
     straight to them: done/dismissed history is never scanned.
     """
+    first, last = sa.bindparam("first", type_=sa.Date), sa.bindparam("last", type_=sa.Date)
+
     def within(column):
-        return column <= last if first is None else column.between(first, last)
+        return column.between(first, last) if bounded else column <= last
 
     return sa.and_(
-        _owned_by(owner_id),
+        Reminder.owner_id.is_(None) if queue else Reminder.owner_id == sa.bindparam("owner_id"),
         Reminder.state.in_(OPEN_STATES),
         sa.or_(
             sa.and_(Reminder.state == "open", within(Reminder.due_date)),
@@ -62,32 +62,72 @@ def _action_day():
     return sa.case((Reminder.state == "snoozed", Reminder.snoozed_until), else_=Reminder.due_date)
 
 
-def _group(condition, order, limit: int) -> tuple[list[Reminder], int]:
-    rows = db.session.scalars(sa.select(Reminder).where(condition).order_by(*order).limit(limit + 1)).all()
-    if len(rows) <= limit:
-        return list(rows), len(rows)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Reminder).where(condition))
-    return list(rows[:limit]), total
+# Today's statements are built once and reused with bound values: building and keying SQLAlchemy
+# expressions per request cost more than running them.
+@functools.cache
+def _group_select(queue: bool, group: str) -> sa.Select:
+    order = {"overdue": (_action_day().desc(), Reminder.id), "today": (Reminder.id,),
+             "upcoming": (_action_day(), Reminder.id)}[group]
+    return (sa.select(Reminder).where(_shows(queue, bounded=group != "overdue")).order_by(*order)
+            .limit(sa.bindparam("limit", type_=sa.Integer)))
+
+
+@functools.cache
+def _totals_select(queue: bool) -> sa.Select:
+    day, today = _action_day(), sa.bindparam("today", type_=sa.Date)
+
+    def counted(condition):
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    return sa.select(counted(day < today), counted(day == today), counted(day > today)).where(
+        _shows(queue, bounded=False))
+
+
+@functools.cache
+def _count_select(queue: bool) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(Reminder).where(_shows(queue, bounded=False))
+
+
+def _owner(owner_id: int | None) -> dict:
+    return {} if owner_id is None else {"owner_id": owner_id}
+
+
+def _first_rows(owner_id: int | None, group: str, first: date | None, last: date,
+                limit: int) -> tuple[list[Reminder], bool]:
+    """A group's first `limit` rows, and whether there are more."""
+    bounds = {"last": last} if first is None else {"first": first, "last": last}
+    rows = db.session.scalars(_group_select(owner_id is None, group),
+                              {**_owner(owner_id), **bounds, "limit": limit + 1}).all()
+    return list(rows[:limit]), len(rows) > limit
+
+
+def _totals(owner_id: int | None, today: date, horizon: date) -> dict[str, int]:
+    """The three groups' sizes in one pass over the index (asked only when a group is cut short)."""
+    overdue, due_today, upcoming = db.session.execute(
+        _totals_select(owner_id is None), {**_owner(owner_id), "today": today, "last": horizon}).one()
+    return {"overdue": int(overdue), "today": int(due_today), "upcoming": int(upcoming)}
 
 
 def today_list(owner_id: int | None, today: date, show_all: str = "") -> TodayList:
     """One person's list (owner_id=None: the shop queue): overdue, today, next 7 days.
 
-    Each group lists its first GROUP_SHOWN rows (all of them for the group named in show_all)
-    and counts the rest: a few indexed queries whatever the size of the book.
+    Each group lists its first GROUP_SHOWN rows (all of them for the group named in show_all);
+    when a group has more, one more query counts all three: a few indexed queries whatever the
+    size of the book.
     """
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
-    yesterday = today - timedelta(days=1)
 
     def limit(group: str) -> int:
         return GROUP_MAX if show_all == group else GROUP_SHOWN
 
     result = TodayList(today=today)
-    result.overdue, result.totals["overdue"] = _group(
-        _shows(owner_id, None, yesterday), (_action_day().desc(), Reminder.id), limit("overdue"))
-    result.due_today, result.totals["today"] = _group(_shows(owner_id, today, today), (Reminder.id,), limit("today"))
-    result.upcoming, result.totals["upcoming"] = _group(
-        _shows(owner_id, today + timedelta(days=1), horizon), (_action_day(), Reminder.id), limit("upcoming"))
+    result.overdue, more_overdue = _first_rows(owner_id, "overdue", None, today - timedelta(days=1),
+                                               limit("overdue"))
+    result.due_today, more_today = _first_rows(owner_id, "today", today, today, limit("today"))
+    result.upcoming, more_upcoming = _first_rows(owner_id, "upcoming", today + timedelta(days=1), horizon,
+                                                 limit("upcoming"))
+    result.totals = (_totals(owner_id, today, horizon) if more_overdue or more_today or more_upcoming else
+                     {"overdue": len(result.overdue), "today": len(result.due_today), "upcoming": len(result.upcoming)})
     listed = [*result.overdue, *result.due_today, *result.upcoming]
     _load_related(listed)
     result.last_bought = last_bought([r.client_id for r in listed])
@@ -142,7 +182,7 @@ def last_bought(client_ids: list[int]) -> dict[int, str]:
 
 def due_count(owner_id: int, today: date) -> int:
     """Overdue + due today for one person: the number on the Today badge."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Reminder).where(_shows(owner_id, None, today))) or 0
+    return db.session.scalar(_count_select(False), {"owner_id": owner_id, "last": today}) or 0
 
 
 def due_counts_by_owner(today: date) -> dict[int | None, int]:

@@ -30,7 +30,7 @@ _REMINDER_ID, _CLIENT_ID = 987654321, 987654329
 _ROW_ENDPOINTS = {
     "show": "reminders.show", "complete": "reminders.complete", "snooze": "reminders.snooze",
     "dismiss": "reminders.dismiss", "reopen": "reminders.reopen", "reassign": "reminders.reassign",
-    "card": "clients.card", "send": "messaging.compose",
+    "card": "clients.card", "send": "messaging.compose", "book": "appointments.new",
 }
 
 
@@ -45,6 +45,7 @@ class RowLinks:
     reassign: str
     card: str | None
     send: str | None
+    book: str | None  # an appointment with the client, back to Today after
 
 
 def _row_url_patterns() -> dict[str, str | None]:
@@ -52,8 +53,10 @@ def _row_url_patterns() -> dict[str, str | None]:
         ids = {"reminder_id": _REMINDER_ID, "client_id": _CLIENT_ID}
         patterns: dict[str, str | None] = {}
         for name, endpoint in _ROW_ENDPOINTS.items():
-            wanted = {"client_id"} if name == "card" else {"client_id", "reminder_id"} if name == "send" else {"reminder_id"}
-            url = url_for(endpoint, **{key: ids[key] for key in wanted})
+            wanted = ({"client_id"} if name in ("card", "book") else {"client_id", "reminder_id"} if name == "send"
+                      else {"reminder_id"})
+            extra = {"next": url_for("reminders.today")} if name == "book" else {}
+            url = url_for(endpoint, **{key: ids[key] for key in wanted}, **extra)
             patterns[name] = url.replace(str(_REMINDER_ID), "{reminder_id}").replace(str(_CLIENT_ID), "{client_id}")
         g.reminder_url_patterns = patterns
     return g.reminder_url_patterns

@@ -42,7 +42,7 @@ def test_snooze_a_job_on_today(page, check, sign_in, device, app_server):
     check.touch_targets()
     page.screenshot(path=str(SHOTS / f"today-jobs-{device}.png"), full_page=False)
 
-    row.get_by_role("button", name=f"Snooze {title}").click()
+    row.get_by_role("link", name=f"Snooze {title}").click()
     choices = row.get_by_role("group", name="Bring it back")
     expect(choices).to_be_visible()
     expect(choices.get_by_role("button")).to_have_text(["Tomorrow", "Next week"])
@@ -53,9 +53,9 @@ def test_snooze_a_job_on_today(page, check, sign_in, device, app_server):
     choices.get_by_role("button", name="Tomorrow").click()
     expect(row.get_by_role("status")).to_contain_text(re.compile(r"Snoozed until \w{3} \d+ \w{3}"))
     row.get_by_role("button", name="Undo").click()
-    expect(row.get_by_role("button", name=f"Snooze {title}")).to_be_visible()
+    expect(row.get_by_role("link", name=f"Snooze {title}")).to_be_visible()
 
-    row.get_by_role("button", name=f"Snooze {title}").click()
+    row.get_by_role("link", name=f"Snooze {title}").click()
     row.get_by_role("group", name="Bring it back").get_by_role("button", name="Next week").click()
     expect(row.get_by_role("status")).to_contain_text("Snoozed until")
     page.reload()
