@@ -51,7 +51,7 @@ POSTGRES_TESTS := tests/test_migrations.py tests/test_client_list.py tests/test_
 	tests/test_conversations.py tests/test_appointments.py tests/test_calendar_feed.py \
 	tests/test_jobs.py tests/test_bench_smoke.py tests/test_channel_credentials.py \
 	tests/test_imap.py tests/test_replies_waiting.py tests/test_text.py tests/test_folding.py tests/test_tags.py \
-	tests/test_sessions.py tests/test_auth_signin.py
+	tests/test_sessions.py tests/test_auth_signin.py tests/test_card_partials.py
 
 # The queue's tests, run again with the queue on a throwaway redis-server (CLIENTBOOK_HUEY_URL=redis://...),
 # with the tests marked `redis`: two web servers and two consumers sharing PostgreSQL and Redis.

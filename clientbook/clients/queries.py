@@ -9,8 +9,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from clientbook.extensions import db
-from clientbook.models import Client, ClientSearchToken, PreferenceKey, Purchase
-from clientbook.search_index import words
+from clientbook.models import Client, PreferenceKey, Purchase
+from clientbook.models.clients import client_sort_name
 from clientbook.tags import distinct_tags
 from clientbook.text import fold
 
@@ -59,26 +59,23 @@ def all_tags() -> list[str]:
 def possible_duplicates(client: Client, limit: int = 10) -> list[Client]:
     """Other live clients with the same email, phone, or the same full name (accent/case-insensitive).
 
-    Each kind of match is its own indexed lookup; names through the folded search tokens
-    (every word of both names), then checked whole with fold().
+    One statement: each kind of match is an indexed lookup (email, phone, and the stored folded
+    name, Client.sort_name), the name then checked whole with fold().
     """
     matches = []
     if client.email:
-        matches.append(sa.select(Client.id).where(Client.email == client.email))
+        matches.append(Client.email == client.email)
     if client.phone:
-        matches.append(sa.select(Client.id).where(Client.phone == client.phone))
-    name_words = set(words(client.first_name)) | set(words(client.last_name))
-    if client.first_name and client.last_name and name_words:
-        having_words = sa.intersect(*(sa.select(ClientSearchToken.client_id).where(ClientSearchToken.token == word)
-                                      for word in sorted(name_words)))
-        matches.append(sa.select(Client.id).where(
-            Client.id.in_(sa.select(having_words.subquery().c[0])),
+        matches.append(Client.phone == client.phone)
+    if client.first_name and client.last_name and fold(client.first_name).strip() and fold(client.last_name).strip():
+        matches.append(sa.and_(
+            Client.sort_name == client_sort_name(client.first_name, client.last_name),
             sa.func.fold(Client.last_name) == fold(client.last_name),
             sa.func.fold(Client.first_name) == fold(client.first_name)))
-    ids = {found for query in matches for found in db.session.scalars(query)} - {client.id}
-    if not ids:
+    if not matches:
         return []
+    others = [Client.id != client.id] if client.id is not None else []
     return db.session.scalars(
-        sa.select(Client).where(Client.id.in_(ids), Client.merged_into_id.is_(None))
+        sa.select(Client).where(sa.or_(*matches), Client.merged_into_id.is_(None), *others)
         .order_by(Client.sort_name, Client.id).limit(limit)
     ).all()
