@@ -128,20 +128,26 @@ def _purchase_rule_select(rule: ReminderRule, start: date, end: date, client_ids
 
 
 def _lapsed_rule_select(rule: ReminderRule, start: date, end: date, client_ids, now: datetime):
+    """Clients whose last purchase falls on a source day of the window.
+
+    Read from the window's days only (ix_purchase_date), then kept when nothing later was bought
+    (one seek each in ix_purchase_client_date): the whole purchase history is never grouped.
+    """
     due_by_day = _due_by_source_day(start, end, rule.days)
+    first, last_day = min(due_by_day), max(due_by_day)
     # Orders from before an import count as of the import's day: the latest they can have been.
-    purchases = sa.select(Purchase.client_id.label("client_id"), Purchase.purchased_on.label("bought_on"))
+    has_history = sa.and_(Client.prior_orders > 0, Client.prior_as_of.is_not(None))
+    purchases = sa.select(Purchase.client_id.label("client_id"), Purchase.purchased_on.label("bought_on")).where(
+        Purchase.purchased_on.between(first, last_day))
     history = sa.select(Client.id.label("client_id"), Client.prior_as_of.label("bought_on")).where(
-        Client.prior_orders > 0, Client.prior_as_of.is_not(None))
+        has_history, Client.prior_as_of.between(first, last_day))
     if client_ids is not None:
         purchases = purchases.where(Purchase.client_id.in_(list(client_ids)))
         history = history.where(Client.id.in_(list(client_ids)))
     bought = sa.union_all(purchases, history).subquery("bought")
-    last_purchase = sa.func.max(bought.c.bought_on)
-    last = sa.select(bought.c.client_id.label("client_id"), last_purchase.label("last_on")).group_by(
-        bought.c.client_id
-    ).having(last_purchase.between(min(due_by_day), max(due_by_day)))
-    last = last.subquery("last_purchase")
+    last = sa.select(bought.c.client_id.label("client_id"), sa.func.max(bought.c.bought_on).label("last_on")).group_by(
+        bought.c.client_id).subquery("last_purchase")
+    later = aliased(Purchase, name="later")
     select = sa.select(
         _int(rule.id), Client.id,
         _str("lapsed@") + sa.cast(last.c.last_on, sa.String),
@@ -149,7 +155,10 @@ def _lapsed_rule_select(rule: ReminderRule, start: date, end: date, client_ids, 
         _str(f"No purchase in {rule.days} days"),
         sa.case({day: _date(due) for day, due in due_by_day.items()}, value=last.c.last_on),
         _owner_expr(), sa.null(), sa.null(), _str("open"), sa.literal(now, sa.DateTime),
-    ).select_from(last).join(Client, Client.id == last.c.client_id).where(sa.true())
+    ).select_from(last).join(Client, Client.id == last.c.client_id).where(
+        ~sa.exists().where(later.client_id == last.c.client_id, later.purchased_on > last.c.last_on),
+        ~sa.and_(has_history, Client.prior_as_of > last.c.last_on),
+    )
     return _live_clients(select, client_ids)
 
 

@@ -61,3 +61,43 @@ def test_snooze_a_job_on_today(page, check, sign_in, device, app_server):
     page.reload()
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     expect(page.locator("li.job-today-row").filter(has_text=title)).to_have_count(0)
+
+
+MANAGER_SEED = """
+from datetime import timedelta
+import sqlalchemy as sa
+from clientbook import create_app
+from clientbook.extensions import db
+from clientbook.jobs.records import active_job_types, create_job, move_job
+from clientbook.models import Client, Job, User, utcnow
+from clientbook.reminders.generation import run_generation
+from clientbook.shop import shop_today
+app = create_app()
+with app.app_context():
+    max_ = db.session.scalar(sa.select(User).where(User.email == "max@maison-perle.com"))
+    if db.session.scalar(sa.select(Job.id).where(Job.title == "Ring ready for Max")) is None:
+        client = Client(first_name="Mona", last_name="Todaymanager", assigned_to_id=max_.id)
+        db.session.add(client)
+        db.session.flush()
+        repair = next(t for t in active_job_types() if t.name == "Repair")
+        job = create_job(client, repair, title="Ring ready for Max", user=max_, assigned_to_id=max_.id)
+        move_job(job, next(s for s in repair.stages if s.name == "Ready to collect"), max_)
+        job.stage_entered_at = utcnow() - timedelta(days=3)
+        create_job(client, repair, title="Watch strap due", user=max_, assigned_to_id=max_.id, due_on=shop_today())
+        db.session.commit()
+        run_generation(shop_today())  # the new shop's default rules, the pick-up call among them
+"""
+
+
+def test_a_managers_today_with_the_default_rules(page, check, sign_in, device, app_server):
+    app_server.python(MANAGER_SEED)
+    sign_in("manager")
+    page.goto("/today")
+    jobs = page.locator("section.today-jobs")
+    expect(jobs.locator("li.job-today-row").filter(has_text="Ring ready for Max")).to_contain_text("Not collected")
+    expect(jobs.locator("li.job-today-row").filter(has_text="Watch strap due")).to_contain_text("Due today")
+    # The seeded rule "3 days after Ready to collect" has raised the pick-up call among the reminders.
+    expect(page.locator("li.rem-row").filter(has_text="Call to arrange pick-up: Ring ready for Max")).to_have_count(1)
+    check.accessibility()
+    check.touch_targets()
+    page.screenshot(path=str(SHOTS / f"today-manager-{device}.png"), full_page=True)
