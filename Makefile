@@ -73,10 +73,14 @@ services:
 	fi
 
 # PYTEST_ARGS="-k search" runs a part of the suite (and skips the PostgreSQL and Redis passes).
+# Two workers (pytest-xdist), one per core; each has its own instance folder, databases and servers,
+# and one of them runs every browser flow. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 test: setup services
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(if $(PYTEST_ARGS),,$(BIN)/python -m pytest --postgres $(POSTGRES_TESTS))
-	$(if $(PYTEST_ARGS),,$(BIN)/python -m pytest --redis $(REDIS_TESTS))
+	$(PYTEST) $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,$(PYTEST) --postgres $(POSTGRES_TESTS))
+	$(if $(PYTEST_ARGS),,$(PYTEST) --redis $(REDIS_TESTS))
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)

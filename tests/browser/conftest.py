@@ -93,9 +93,13 @@ def _browser_unavailable(reason: str):
     message = f"BROWSER TESTS NOT RUN: {reason}"
     if os.environ.get("CLIENTBOOK_REQUIRE_BROWSER") == "1":
         pytest.fail(message + " (CLIENTBOOK_REQUIRE_BROWSER=1 makes this a failure)", pytrace=False)
-    if not _browser_skip_reason:
-        _browser_skip_reason.append(message)
     pytest.skip(message)
+
+
+def pytest_runtest_logreport(report):
+    """Noted from the reports, so the banner shows also when pytest-xdist ran the flows in a worker."""
+    if report.skipped and not _browser_skip_reason and "BROWSER TESTS NOT RUN" in str(report.longrepr):
+        _browser_skip_reason.append(str(report.longrepr[2]).removeprefix("Skipped: "))
 
 
 @pytest.fixture(scope="session")
