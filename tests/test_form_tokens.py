@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from clientbook.extensions import db
 from clientbook.models import Note, Purchase, UsedFormToken
 from tests.conftest import AuthActions
+from tests.support.html import select
 from tests.test_database_faults import HX, marc  # noqa: F401 (fixture)
-TOKEN = re.compile(r'name="form_token" value="([0-9a-f]{32})"')
+
+TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 def count(app, model) -> int:
@@ -21,7 +23,10 @@ def count(app, model) -> int:
 
 def tokens_on_card(client, marc) -> list[str]:
     client.get(f"/clients/{marc}/purchases/new")
-    return TOKEN.findall(client.get(f"/clients/{marc}/purchases/new").text)
+    tokens = [field["value"] for field in select(client.get(f"/clients/{marc}/purchases/new").text,
+                                                 'input[name="form_token"]')]
+    assert all(TOKEN.fullmatch(token) for token in tokens)
+    return tokens
 
 
 def test_the_card_gives_every_form_a_fresh_token(client, auth, marc):

@@ -1,5 +1,4 @@
 """Settings -> Reminders says what is true: when reminders were made, and only the fields a rule uses."""
-import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -9,12 +8,13 @@ from clientbook.models import Reminder, ReminderRule
 from clientbook.reminders.defaults import ensure_default_rules, run_state
 from clientbook.reminders.generation import generate
 from clientbook.shop import shop_today
+from tests.support.html import parse
 from tests.support.reminders import add_client, add_date
 
 
 def _visible_labels(page: str) -> str:
-    """The page without the parts drawn hidden for another kind of rule."""
-    return re.sub(r'<div data-rule-trigger="\w+" hidden>.*?</div>\s*</div>', "", page, flags=re.S)
+    """The page's text without the parts drawn hidden for another kind of rule."""
+    return parse(page).visible_text
 
 
 def test_status_says_when_reminders_were_made_when_the_run_state_never_recorded_it(client, auth, app, shop):

@@ -4,7 +4,6 @@ no request answered 500, and SQLite's integrity check is ok."""
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import subprocess
 import sys
@@ -23,11 +22,11 @@ from clientbook import create_app
 from clientbook.extensions import db
 from clientbook.models import Client, Role
 from tests.conftest import PASSWORD, make_shop, make_user
+from tests.support.html import select
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS = 8
 SECONDS = 20.0
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 pytestmark = pytest.mark.slow
 
 
@@ -69,7 +68,7 @@ def test_acknowledged_writes_survive_concurrent_staff_an_import_and_a_reminder_r
             browser = Browserish(server.url)
             browser.log_in("olivia@maison-perle.com", PASSWORD)
             response, raw = browser.request("GET", f"/clients/{ids[0]}")
-            browsers.append((browser, CSRF.search(browser.text(response, raw)).group(1)))
+            browsers.append((browser, select(browser.text(response, raw), 'input[name="csrf_token"]')[0]["value"]))
 
         def staff(number: int, deadline: float) -> None:
             browser, token = browsers[number]
