@@ -9,6 +9,7 @@ from icalendar import Calendar
 from clientbook.extensions import db
 from clientbook.models import Appointment, CalendarFeed, Reminder, User
 from clientbook.models import utcnow
+from tests.support.html import one
 from tests.support.messaging import make_client
 
 
@@ -74,7 +75,7 @@ def test_reset_stops_the_old_url_at_once(app, client, auth, runner, shop):
     assert client.post("/me/calendar").status_code == 303
     assert client.get(old).status_code == 404
     page = client.get("/me/calendar").data.decode()
-    new = page.split('id="feed-url" type="text" readonly value="', 1)[1].split('"', 1)[0]
+    new = one(page, "input#feed-url")["value"]
     assert new != "http://clientbook.test" + old
     assert client.get(new.removeprefix("http://clientbook.test")).status_code == 200
 

@@ -4,8 +4,6 @@ A French shop sees "12,50" in the field; saving the form as shown keeps 1 250 ce
 """
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,53 +11,13 @@ from clientbook.extensions import db
 from clientbook.jobs.records import create_job, ensure_job_types, move_job
 from clientbook.models import Client, Job, JobType, Purchase, ReminderRule, Shop
 from tests.support.clients import make_client
-
-
-class _FormReader(HTMLParser):
-    """The fields a browser would submit from the page's forms, as shown (first form with `action`)."""
-
-    def __init__(self, action: str):
-        super().__init__()
-        self.action, self.inside, self.fields = action, False, {}
-        self._select = self._textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.inside = self.inside or a.get("action", "").endswith(self.action)
-        elif not self.inside or "name" in a and a.get("disabled") is not None:
-            return
-        elif tag == "input" and a.get("name"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
-                return
-            if a.get("type") not in ("submit", "file"):
-                self.fields[a["name"]] = a.get("value") or ("y" if a.get("type") == "checkbox" else "")
-        elif tag == "select":
-            self._select = a.get("name")
-        elif tag == "option" and self._select and ("selected" in a or self._select not in self.fields):
-            self.fields[self._select] = a.get("value", "")
-        elif tag == "textarea":
-            self._textarea = a.get("name")
-            self.fields[self._textarea] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "form" and self.inside:
-            self.inside = False
-            self.action = "\0"  # only the first matching form
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.fields[self._textarea] += data
+from tests.support.html import form_fields, select
 
 
 def shown_fields(html: str, action: str) -> dict:
-    reader = _FormReader(action)
-    reader.feed(html)
-    return reader.fields
+    """The fields of the page's first form whose action ends with `action`, as shown."""
+    form = next(form for form in select(html, "form") if form.get("action", "").endswith(action))
+    return form_fields(form)
 
 
 @pytest.fixture

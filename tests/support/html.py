@@ -162,6 +162,25 @@ def select(markup: "str | bytes | Element", selector: str) -> list[Element]:
     return found
 
 
+def form_fields(form: Element) -> dict[str, str]:
+    """The fields a browser would submit from this form as shown (submit buttons and files aside)."""
+    fields: dict[str, str] = {}
+    for field in form.select("[name]"):
+        name, kind = field["name"], field.get("type")
+        if "disabled" in field or field.tag not in ("input", "select", "textarea"):
+            continue
+        if field.tag == "input" and kind not in ("submit", "file", "checkbox", "radio") or "checked" in field:
+            fields[name] = field.get("value") or ("y" if kind == "checkbox" else "")
+        elif field.tag == "select":
+            options = field.select("option")
+            chosen = [option for option in options if "selected" in option] or options[:1]
+            if chosen:
+                fields[name] = chosen[0].get("value", chosen[0].text)
+        elif field.tag == "textarea":
+            fields[name] = "".join(child for child in field.children if isinstance(child, str))
+    return fields
+
+
 def roots(markup: str | bytes) -> list[Element]:
     """The outermost elements of a fragment (what htmx swaps in), in order."""
     return [child for child in parse(markup).children if isinstance(child, Element)]
