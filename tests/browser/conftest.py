@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -27,17 +28,28 @@ DEVICES = {
 }
 
 
-def _start_server(workers: int = 2) -> LiveServer:
+@pytest.fixture(scope="session")
+def migrated_database(browser):
+    """A database brought up to date by the migrations (`flask db upgrade`), once per session:
+    each server starts from a copy of it."""
+    folder = Path(tempfile.mkdtemp(prefix="clientbook-browser-schema-"))
+    LiveServer(folder).create_schema()
+    database = folder / "clientbook.sqlite3"
+    sqlite3.connect(database).execute("PRAGMA wal_checkpoint(TRUNCATE)").connection.close()  # all in the one file
+    yield database
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start_server(database: Path, workers: int = 2) -> LiveServer:
     instance = Path(tempfile.mkdtemp(prefix="clientbook-browser-"))
-    server = LiveServer(instance, workers=workers)
-    server.create_schema()
-    return server.start()
+    shutil.copyfile(database, instance / "clientbook.sqlite3")
+    return LiveServer(instance, workers=workers).start()
 
 
 @pytest.fixture(scope="session")
-def live_server(browser):
+def live_server(migrated_database):
     """The shop, set up with an owner, a manager and two associates (see STAFF)."""
-    server = _start_server()
+    server = _start_server(migrated_database)
     try:
         server.set_up_shop()
         yield server
@@ -47,9 +59,9 @@ def live_server(browser):
 
 
 @pytest.fixture
-def blank_server(browser):
+def blank_server(migrated_database):
     """A server whose database has no shop yet: the first-run experience."""
-    server = _start_server(workers=1)
+    server = _start_server(migrated_database, workers=1)
     try:
         yield server
     finally:
