@@ -13,7 +13,7 @@ def test_cancel_on_add_date_and_wish_swaps_only_its_section(client, auth, app, s
     auth.login("associate")
     for url, section in ((f"/clients/{kenji}/dates/new", "dates"), (f"/clients/{kenji}/wishlist/new", "wishlist")):
         form = client.get(url, headers=HX).get_data(as_text=True)
-        [cancel] = [link for link in select(form, "a.btn") if link.text == "Cancel"]
+        cancel = one(form, "a.btn", text="Cancel")
         # The form posts to the whole card; Cancel must not inherit that target.
         assert cancel["hx-target"] == f"#{section}" and cancel["hx-swap"] == "outerHTML"
         redrawn = client.get(f"/clients/{kenji}/sections/{section}", headers=HX).get_data(as_text=True)

@@ -1,7 +1,6 @@
 """The client list without a search term: folded name order, stable "load more" pages, the sort key kept up to date."""
 import re
 from datetime import date
-from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -17,29 +16,16 @@ from clientbook.models import Client, Purchase, Shop
 from clientbook.money import format_money
 from clientbook.models.clients import client_sort_name
 from tests.support.clients import HX, make_client
+from tests.support.html import select
 
 CARD = re.compile(r"^/clients/(\d+)$")
 
 
-class RowLinks(HTMLParser):
-    """Client ids of the list's rows, in page order (from each row's card link)."""
-
-    def __init__(self):
-        super().__init__()
-        self.ids: list[int] = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "a" and "cl-row-link" in (attributes.get("class") or "").split():
-            self.ids.append(int(CARD.match(attributes["href"]).group(1)))
-
-
 def listed(client, url, headers=HX) -> list[int]:
+    """Client ids of the list's rows, in page order (from each row's card link)."""
     response = client.get(url, headers=headers)
     assert response.status_code == 200
-    parser = RowLinks()
-    parser.feed(response.get_data(as_text=True))
-    return parser.ids
+    return [int(CARD.match(link["href"]).group(1)) for link in select(response.get_data(as_text=True), "a.cl-row-link")]
 
 
 @pytest.mark.parametrize("who", ["owner", "associate"])
@@ -152,25 +138,6 @@ def test_migrations_back_fill_the_sort_keys(app):
         db.session.commit()
 
 
-class RowSpends(HTMLParser):
-    """Each row's lifetime spend: (in full, as a phone shows it)."""
-
-    def __init__(self):
-        super().__init__()
-        self.rows: list[tuple[str, str]] = []
-        self._short: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if "cl-spend" in (attributes.get("class") or "").split():
-            self._short = attributes["data-short"]
-
-    def handle_data(self, data):
-        if self._short is not None:
-            self.rows.append((data, self._short))
-            self._short = None
-
-
 def add_purchase(client_id: int, cents: int, on=date(2026, 5, 1)) -> None:
     db.session.add(Purchase(client_id=client_id, purchased_on=on, total_cents=cents))
     db.session.commit()
@@ -187,9 +154,8 @@ def test_rows_show_lifetime_spend_with_the_history_before_the_import(client, aut
     assert card_spend == 427550  # the card and the list read the same expression
     auth.login("associate")
     for url, headers, rows in (("/clients", HX, expected), ("/clients", {}, expected), ("/clients?q=ana", HX, expected[:1])):
-        parser = RowSpends()
-        parser.feed(client.get(url, headers=headers).get_data(as_text=True))
-        assert parser.rows == rows, url
+        page = client.get(url, headers=headers).get_data(as_text=True)
+        assert [(spend.text, spend["data-short"]) for spend in select(page, ".cl-spend")] == rows, url
     assert listed(client, "/clients") == [collector, newcomer]
 
 

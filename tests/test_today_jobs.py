@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from html.parser import HTMLParser
-
 import pytest
 
 from clientbook.extensions import db
@@ -12,65 +10,9 @@ from clientbook.jobs.records import move_job
 from clientbook.models import Job
 from clientbook.shop import shop_today
 from tests.support.clients import HX, make_client
+from tests.support.html import one, parse, select
 from tests.test_jobs import make_job, stage, strict_shop
 from tests.test_jobs_rules import entered_ready
-
-
-class Node:
-    """An element of a parsed page: attributes, children, and its text."""
-
-    def __init__(self, tag: str, attrs: dict):
-        self.tag, self.attrs, self.children, self.parts = tag, attrs, [], []
-
-    def __getitem__(self, name):
-        return self.attrs[name]
-
-    def get_text(self, separator: str = "", strip: bool = False) -> str:
-        parts = [part.strip() if strip else part for part in self.parts]
-        return separator.join(part for part in parts if part)
-
-    def find_all(self, tag: str | None = None, attrs: dict | None = None, id: str | None = None, string=None):
-        wanted = {**(attrs or {}), **({"id": id} if id else {})}
-        found = []
-        for child in self.children:
-            if ((tag is None or child.tag == tag) and all(child.attrs.get(k) == v for k, v in wanted.items())
-                    and (string is None or child.get_text(strip=True) == string)):
-                found.append(child)
-            found += child.find_all(tag, attrs, id, string)
-        return found
-
-    def find(self, *args, **kwargs):
-        found = self.find_all(*args, **kwargs)
-        return found[0] if found else None
-
-
-class _TreeBuilder(HTMLParser):
-    VOID = {"input", "br", "img", "meta", "link", "hr", "source", "wbr"}
-
-    def __init__(self):
-        super().__init__()
-        self.root = Node("document", {})
-        self.open = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.open[-1].children.append(node)
-        if tag not in self.VOID:
-            self.open.append(node)
-
-    def handle_endtag(self, tag):
-        while len(self.open) > 1 and self.open.pop().tag != tag:
-            pass
-
-    def handle_data(self, data):
-        for node in self.open:
-            node.parts.append(data)
-
-
-def BeautifulSoup(html: str, _parser: str = "") -> Node:
-    builder = _TreeBuilder()
-    builder.feed(html)
-    return builder.root
 
 
 @pytest.fixture
@@ -109,11 +51,11 @@ def test_snooze_takes_the_row_off_today_until_its_day(client, auth, app, jobs, d
     data = {key: until.isoformat() if value == "PICKED" else value for key, value in data.items()}
     response = client.post(f"/jobs/{jobs['overdue']}/today/snooze", data=data, headers=HX)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
-    row = BeautifulSoup(response.get_data(as_text=True), "html.parser").find("li")
+    row = select(response.get_data(as_text=True), "li")[0]
     assert row["id"] == f"job-today-{jobs['overdue']}"
-    assert f"Snoozed until {until.strftime('%a %-d %b')}" in row.get_text(" ", strip=True)
-    undo = row.find("form", attrs={"hx-post": f"/jobs/{jobs['overdue']}/today/unsnooze"})
-    assert undo is not None and undo["hx-target"] == f"#job-today-{jobs['overdue']}"
+    assert f"Snoozed until {until.strftime('%a %-d %b')}" in row.text
+    undo = one(row, f'form[hx-post="/jobs/{jobs["overdue"]}/today/unsnooze"]')
+    assert undo["hx-target"] == f"#job-today-{jobs['overdue']}"
     assert snoozed_until(app, jobs["overdue"]) == until
     page = today_page(client)
     assert "Overdue resize" not in page and "Waiting pearls" in page
@@ -132,24 +74,23 @@ def jobs_owner(app, job_id):
 
 def test_snooze_choices_open_in_place_like_a_reminders(client, auth, jobs):
     auth.login("associate")
-    page = BeautifulSoup(today_page(client), "html.parser")
-    row = page.find("li", id=f"job-today-{jobs['waiting']}")
-    opener = row.find("a", attrs={"hx-get": f"/jobs/{jobs['waiting']}/today?mode=snooze"})
-    assert opener.get_text(strip=True) == "Snooze" and opener["href"] == opener["hx-get"]
+    row = one(today_page(client), f"li#job-today-{jobs['waiting']}")
+    opener = one(row, f'a[hx-get="/jobs/{jobs["waiting"]}/today?mode=snooze"]')
+    assert opener.text == "Snooze" and opener["href"] == opener["hx-get"]
     assert opener["hx-target"] == f"#job-today-{jobs['waiting']}"
-    assert row.find("a", string="Remind") is not None
-    assert row.find("button", attrs={"aria-label": "Move Waiting pearls to Collected"}) is not None
+    assert row.select("a", text="Remind")
+    assert row.select('button[aria-label="Move Waiting pearls to Collected"]')
     panel = client.get(f"/jobs/{jobs['waiting']}/today?mode=snooze", headers=HX)
     assert panel.status_code == 200
-    soup = BeautifulSoup(panel.get_data(as_text=True), "html.parser")
-    choices = [b.get_text(strip=True) for b in soup.find_all("button", attrs={"name": "choice"})]
+    soup = parse(panel.get_data(as_text=True))
+    choices = [button.text for button in soup.select('button[name="choice"]')]
     assert choices == ["Tomorrow", "Next week"]  # the same two as a reminder's, then a picked day
-    assert soup.find("input", attrs={"type": "date", "name": "until"})["min"] == (
+    assert soup.one('input[type="date"][name="until"]')["min"] == (
         jobs["today"] + timedelta(days=1)).isoformat()
-    for form in soup.find_all("form", attrs={"method": "post"}):
+    for form in soup.select('form[method="post"]'):
         assert form["hx-post"] == f"/jobs/{jobs['waiting']}/today/snooze"
-        assert form.find("input", attrs={"name": "csrf_token"}) is not None
-    assert soup.find("a", string="Cancel")["hx-get"] == f"/jobs/{jobs['waiting']}/today"
+        assert form.select('input[name="csrf_token"]')
+    assert soup.select("a", text="Cancel")[0]["hx-get"] == f"/jobs/{jobs['waiting']}/today"
     # Cancel brings the plain row back.
     cancel = client.get(f"/jobs/{jobs['waiting']}/today", headers=HX).get_data(as_text=True)
     assert "Bring it back" not in cancel and "Waiting pearls" in cancel
@@ -172,9 +113,9 @@ def test_bad_snooze_answers_422_next_to_the_row_and_saves_nothing(client, auth, 
     data = {key: jobs["today"].isoformat() if value == "TODAY" else value for key, value in data.items()}
     response = client.post(f"/jobs/{jobs['overdue']}/today/snooze", data=data, headers=HX)
     assert response.status_code == 422
-    row = BeautifulSoup(response.get_data(as_text=True), "html.parser")
-    assert row.find(attrs={"role": "alert"}).get_text(strip=True) == "Pick a day after today."
-    assert row.find("legend").get_text(strip=True) == "Bring it back"  # the choices stay open
+    row = parse(response.get_data(as_text=True))
+    assert row.select('[role="alert"]')[0].text == "Pick a day after today."
+    assert row.select("legend")[0].text == "Bring it back"  # the choices stay open
     assert snoozed_until(app, jobs["overdue"]) is None
     plain = client.post(f"/jobs/{jobs['overdue']}/today/snooze", data=data)
     assert plain.status_code == 422 and "Pick a day after today." in plain.get_data(as_text=True)
@@ -196,8 +137,7 @@ def test_undo_with_htmx_puts_the_row_back(client, auth, app, jobs):
     auth.login("associate")
     client.post(f"/jobs/{jobs['waiting']}/today/snooze", data={"choice": "next_week"}, headers=HX)
     row = client.post(f"/jobs/{jobs['waiting']}/today/unsnooze", headers=HX).get_data(as_text=True)
-    soup = BeautifulSoup(row, "html.parser")
-    assert "Snoozed" not in row and soup.find("a", string="Snooze") is not None
+    assert "Snoozed" not in row and select(row, "a", text="Snooze")
     assert "Not collected" in row and "Waiting pearls" in today_page(client)
 
 

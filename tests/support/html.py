@@ -21,6 +21,11 @@ CLOSED_BY_SIBLING = {"li": {"li"}, "option": {"option", "optgroup"}, "p": {"p", 
                      "dd": {"dt", "dd"}}
 
 
+def _collapse(text: str) -> str:
+    """HTML's white space (ASCII only: a no-break space in a price stays one) run together."""
+    return re.sub(r"[ \t\n\r\f]+", " ", text).strip(" ")
+
+
 class Element:
     def __init__(self, tag: str, attrs: dict[str, str], parent: "Element | None"):
         self.tag = tag
@@ -44,7 +49,7 @@ class Element:
     @property
     def text(self) -> str:
         """The text inside, whitespace collapsed as a reader sees it."""
-        return " ".join("".join(self._texts()).split())
+        return _collapse("".join(self._texts()))
 
     def _texts(self, visible_only: bool = False):
         for child in self.children:
@@ -57,7 +62,7 @@ class Element:
     @property
     def visible_text(self) -> str:
         """The text a reader sees: without what is `hidden`, scripts and styles."""
-        return " ".join("".join(self._texts(visible_only=True)).split())
+        return _collapse("".join(self._texts(visible_only=True)))
 
     def descendants(self):
         for child in self.children:
@@ -65,11 +70,11 @@ class Element:
                 yield child
                 yield from child.descendants()
 
-    def select(self, selector: str) -> list["Element"]:
-        return select(self, selector)
+    def select(self, selector: str, text: str | None = None) -> list["Element"]:
+        return select(self, selector, text)
 
-    def one(self, selector: str) -> "Element":
-        return one(self, selector)
+    def one(self, selector: str, text: str | None = None) -> "Element":
+        return one(self, selector, text)
 
     def __repr__(self) -> str:
         attributes = "".join(f' {name}="{value}"' for name, value in self.attrs.items())
@@ -146,8 +151,8 @@ def _matcher(compound: str):
     return lambda element: all(check(element) for check in checks)
 
 
-def select(markup: "str | bytes | Element", selector: str) -> list[Element]:
-    """Every element matching the selector, in document order."""
+def select(markup: "str | bytes | Element", selector: str, text: str | None = None) -> list[Element]:
+    """Every element matching the selector (and with exactly this text, if given), in document order."""
     found = [markup if isinstance(markup, Element) else parse(markup)]
     for compound in re.findall(r'(?:[^\s"\[]|\[[^\]]*\])+', selector):
         matches = _matcher(compound)
@@ -159,7 +164,7 @@ def select(markup: "str | bytes | Element", selector: str) -> list[Element]:
                     seen.add(id(element))
                     next_found.append(element)
         found = next_found
-    return found
+    return found if text is None else [element for element in found if element.text == text]
 
 
 def form_fields(form: Element) -> dict[str, str]:
@@ -186,8 +191,8 @@ def roots(markup: str | bytes) -> list[Element]:
     return [child for child in parse(markup).children if isinstance(child, Element)]
 
 
-def one(markup: "str | bytes | Element", selector: str) -> Element:
+def one(markup: "str | bytes | Element", selector: str, text: str | None = None) -> Element:
     """The one element matching the selector (fails the test if there are none or several)."""
-    found = select(markup, selector)
+    found = select(markup, selector, text)
     assert len(found) == 1, f"{len(found)} elements match {selector!r}, expected one: {found[:5]}"
     return found[0]
