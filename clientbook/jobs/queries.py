@@ -1,6 +1,7 @@
 """Read side of jobs: the card's list, the board, Today's rows, the timeline. A few queries each."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -61,15 +62,36 @@ class BoardColumn:
     value_cents: int = 0
 
 
-def board_filters(user: User, mine: bool, due: str, today: date):
-    conditions = []
+@functools.cache
+def _board_selects(mine: bool, due: str, whole_book: bool, show_closed: bool) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """(totals per stage, one column's dated jobs, its undated ones) for one set of filters, built once.
+
+    Bound at execution: :type_id, :user_id, :today, :week_end, :closed_since, :stage_id, :limit.
+    """
+    conditions = [Job.job_type_id == sa.bindparam("type_id")]
     if mine:
-        conditions.append(Job.assigned_to_id == user.id)
+        conditions.append(Job.assigned_to_id == sa.bindparam("user_id"))
+    today = sa.bindparam("today", type_=sa.Date)
     if due == "overdue":
         conditions.append(Job.due_on < today)
     elif due == "week":
-        conditions.append(Job.due_on.between(today, today + timedelta(days=6 - today.weekday())))
-    return conditions
+        conditions.append(Job.due_on.between(today, sa.bindparam("week_end", type_=sa.Date)))
+    conditions.append(Job.closed_at.is_(None) if show_closed else
+                      sa.or_(Job.closed_at.is_(None), Job.closed_at >= sa.bindparam("closed_since", type_=sa.DateTime)))
+
+    def scoped(select):
+        # An associate limited to their own clients sees only those clients' jobs.
+        if not whole_book:
+            select = select.join(Client, Client.id == Job.client_id).where(
+                Client.assigned_to_id == sa.bindparam("user_id"))
+        return select.where(*conditions)
+
+    totals = scoped(sa.select(Job.stage_id, sa.func.count(), sa.func.coalesce(sa.func.sum(Job.value_cents), 0))
+                    ).group_by(Job.stage_id)
+    in_column = scoped(sa.select(Job)).where(Job.stage_id == sa.bindparam("stage_id"))
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    return (totals, in_column.where(Job.due_on.is_not(None)).order_by(Job.due_on, Job.id).limit(limit),
+            in_column.where(Job.due_on.is_(None)).order_by(Job.id).limit(limit))
 
 
 def board(job_type: JobType, user: User, shop: Shop | None, *, mine: bool, due: str, today: date,
@@ -79,24 +101,12 @@ def board(job_type: JobType, user: User, shop: Shop | None, *, mine: bool, due: 
     Closed stages list only jobs closed in the last 30 days unless asked: a year of "Collected"
     is not what anyone looks for on the board.
     """
-    stages = job_type.active_stages
-    columns = {s.id: BoardColumn(s) for s in stages}
-    conditions = [Job.job_type_id == job_type.id, *board_filters(user, mine, due, today)]
-    # An associate limited to their own clients sees only those clients' jobs.
-    whole_book = sees_whole_book(user, shop)
-
-    def scoped(select):
-        if not whole_book:
-            select = select.join(Client, Client.id == Job.client_id).where(Client.assigned_to_id == user.id)
-        return select.where(*conditions)
-
-    recent = Job.closed_at.is_(None)
-    if not show_closed:
-        recent = sa.or_(Job.closed_at.is_(None), Job.closed_at >= _days_ago(30))
-    totals = db.session.execute(scoped(
-        sa.select(Job.stage_id, sa.func.count(), sa.func.coalesce(sa.func.sum(Job.value_cents), 0))
-    ).where(recent).group_by(Job.stage_id)).all()
-    for stage_id, count, value in totals:
+    columns = {s.id: BoardColumn(s) for s in job_type.active_stages}
+    totals, dated, undated = _board_selects(mine, due if due in ("overdue", "week") else "",
+                                            sees_whole_book(user, shop), show_closed)
+    values = {"type_id": job_type.id, "user_id": user.id, "today": today,
+              "week_end": today + timedelta(days=6 - today.weekday()), "closed_since": _days_ago(30)}
+    for stage_id, count, value in db.session.execute(totals, values):
         if stage_id in columns:
             columns[stage_id].count, columns[stage_id].value_cents = count, int(value or 0)
 
@@ -105,12 +115,10 @@ def board(job_type: JobType, user: User, shop: Shop | None, *, mine: bool, due: 
     for column in columns.values():
         if not column.count:
             continue
-        in_column = scoped(sa.select(Job)).where(Job.stage_id == column.stage.id, recent)
-        column.jobs = list(db.session.scalars(in_column.where(Job.due_on.is_not(None))
-                                              .order_by(Job.due_on, Job.id).limit(BOARD_COLUMN_SHOWN)))
+        in_column = {**values, "stage_id": column.stage.id}
+        column.jobs = list(db.session.scalars(dated, {**in_column, "limit": BOARD_COLUMN_SHOWN}))
         if len(column.jobs) < BOARD_COLUMN_SHOWN:
-            column.jobs += db.session.scalars(in_column.where(Job.due_on.is_(None)).order_by(Job.id)
-                                              .limit(BOARD_COLUMN_SHOWN - len(column.jobs)))
+            column.jobs += db.session.scalars(undated, {**in_column, "limit": BOARD_COLUMN_SHOWN - len(column.jobs)})
     _load_clients_and_people([job for column in columns.values() for job in column.jobs])
     return list(columns.values())
 
@@ -121,12 +129,18 @@ def _days_ago(days: int):
     return utcnow() - timedelta(days=days)
 
 
+@functools.cache
+def _by_ids(model) -> sa.Select:
+    """Rows by id, the ids bound at execution: one statement to build and key, whatever the list."""
+    return sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def _load_clients_and_people(jobs: list[Job], people: bool = True) -> None:
     """Clients (and assignees) of the listed jobs, one query each (no lazy load per row)."""
     related = (("client", Client, "client_id"), ("assigned_to", User, "assigned_to_id"))
     for attribute, model, key in related if people else related[:1]:
         ids = {getattr(j, key) for j in jobs} - {None}
-        found = {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
+        found = {row.id: row for row in db.session.scalars(_by_ids(model), {"ids": list(ids)})} if ids else {}
         for job in jobs:
             set_committed_value(job, attribute, found.get(getattr(job, key)))
 
@@ -172,14 +186,37 @@ def ready_stage_ids() -> list[int]:
         .order_by(Stage.job_type_id, Stage.position, Stage.id)).all())
 
 
-def _not_snoozed(today: date):
-    return sa.or_(Job.snoozed_until.is_(None), Job.snoozed_until <= today)
+@functools.cache
+def _today_selects(queue: bool) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """(due, waiting, due count) for one person's open jobs (:owner_id) or nobody's, built once.
+
+    Bound at execution: :today, :ready_ids (the "ready" stages), :entered_before (ready since
+    READY_AFTER_DAYS at least) and :limit.
+    """
+    owner = Job.assigned_to_id.is_(None) if queue else Job.assigned_to_id == sa.bindparam("owner_id")
+    today = sa.bindparam("today", type_=sa.Date)
+    # Snoozed on Today: off the list until its day.
+    listed = sa.select(Job).where(owner, Job.closed_at.is_(None),
+                                  sa.or_(Job.snoozed_until.is_(None), Job.snoozed_until <= today))
+    waited = sa.and_(Job.stage_id.in_(sa.bindparam("ready_ids", expanding=True)),
+                     Job.stage_entered_at <= sa.bindparam("entered_before", type_=sa.DateTime))
+    due = listed.where(Job.due_on <= today, ~waited)
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    return (due.order_by(Job.due_on, Job.id).limit(limit),
+            listed.where(waited).order_by(Job.stage_entered_at, Job.id).limit(limit),
+            sa.select(sa.func.count()).select_from(due.subquery()))
+
+
+@functools.cache
+def _kinds_select() -> tuple[sa.Select, sa.Select]:
+    return sa.select(JobType), sa.select(Stage).order_by(Stage.job_type_id, Stage.position, Stage.id)
 
 
 def _kinds_and_stages() -> tuple[dict[int, JobType], dict[int, Stage]]:
     """Every job type with its stages, in two small queries, set on each type as loaded."""
-    types = {t.id: t for t in db.session.scalars(sa.select(JobType))}
-    stages = list(db.session.scalars(sa.select(Stage).order_by(Stage.job_type_id, Stage.position, Stage.id)))
+    types_select, stages_select = _kinds_select()
+    types = {t.id: t for t in db.session.scalars(types_select)}
+    stages = list(db.session.scalars(stages_select))
     for job_type in types.values():
         set_committed_value(job_type, "stages", [s for s in stages if s.job_type_id == job_type.id])
     return types, {s.id: s for s in stages}
@@ -197,13 +234,11 @@ def today_jobs(owner_id: int | None, today: date, ready_after_days: int = READY_
 
     types, stages = _kinds_and_stages()
     ready_ids = _ready_ids((s.id, s.job_type_id, s.outcome, s.active) for s in stages.values())
-    owner = Job.assigned_to_id.is_(None) if owner_id is None else Job.assigned_to_id == owner_id
-    listed = sa.select(Job).where(owner, Job.closed_at.is_(None), _not_snoozed(today))
-    waited = sa.and_(Job.stage_id.in_(ready_ids), Job.stage_entered_at <= _days_ago(ready_after_days))
-    due_condition = sa.and_(Job.due_on <= today, ~waited if ready_ids else sa.true())
-    due = list(db.session.scalars(listed.where(due_condition).order_by(Job.due_on, Job.id).limit(TODAY_SHOWN + 1)))
-    waiting = list(db.session.scalars(listed.where(waited).order_by(Job.stage_entered_at, Job.id)
-                                      .limit(TODAY_SHOWN + 1))) if ready_ids else []
+    due_select, waiting_select, count_select = _today_selects(owner_id is None)
+    values = {"today": today, "ready_ids": ready_ids, "entered_before": _days_ago(ready_after_days),
+              "limit": TODAY_SHOWN + 1, **({} if owner_id is None else {"owner_id": owner_id})}
+    due = list(db.session.scalars(due_select, values))
+    waiting = list(db.session.scalars(waiting_select, values)) if ready_ids else []
     due_total, waiting_total = len(due), len(waiting)
     due, waiting = due[:TODAY_SHOWN], waiting[:TODAY_SHOWN]
     _load_clients_and_people([*due, *waiting], people=False)
@@ -213,8 +248,7 @@ def today_jobs(owner_id: int | None, today: date, ready_after_days: int = READY_
     result = TodayJobs([TodayJobRow(job, False, next_stage(job)) for job in due],
                        [TodayJobRow(job, True, next_stage(job)) for job in waiting], due_total, waiting_total)
     if due_total > TODAY_SHOWN:
-        result.due_total = db.session.scalar(sa.select(sa.func.count()).select_from(
-            listed.where(due_condition).subquery()))
+        result.due_total = db.session.scalar(count_select, values)
     return result
 
 

@@ -134,6 +134,11 @@ def today_list(owner_id: int | None, today: date, show_all: str = "") -> TodayLi
     return result
 
 
+@functools.cache
+def _by_ids(model) -> sa.Select:
+    return sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def _load_related(reminders: list[Reminder]) -> None:
     """The clients, important dates and rules the rows show: one query each for the whole list.
 
@@ -143,7 +148,7 @@ def _load_related(reminders: list[Reminder]) -> None:
     for attribute, model, key in (("client", Client, "client_id"), ("important_date", ImportantDate, "important_date_id"),
                                   ("rule", ReminderRule, "rule_id")):
         ids = {getattr(r, key) for r in reminders} - {None}
-        found = {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
+        found = {row.id: row for row in db.session.scalars(_by_ids(model), {"ids": list(ids)})} if ids else {}
         for reminder in reminders:
             set_committed_value(reminder, attribute, found.get(getattr(reminder, key)))
 
@@ -160,22 +165,24 @@ def by_client(reminders: list[Reminder]) -> list[list[Reminder]]:
     return list(rows.values())
 
 
-def last_bought(client_ids: list[int]) -> dict[int, str]:
-    """The description of each client's most recent purchase item, in one query."""
-    if not client_ids:
-        return {}
+@functools.cache
+def _last_bought_select() -> sa.Select:
     outer = aliased(Purchase, name="p")
     latest = (
         sa.select(sa.func.max(Purchase.purchased_on)).where(Purchase.client_id == outer.client_id).scalar_subquery()
     )
-    rows = db.session.execute(
-        sa.select(outer.client_id, PurchaseItem.description)
-        .join(PurchaseItem, PurchaseItem.purchase_id == outer.id)
-        .where(outer.client_id.in_(set(client_ids)), outer.purchased_on == latest)
-        .order_by(outer.client_id, outer.id.desc(), PurchaseItem.id)
-    ).all()
+    return (sa.select(outer.client_id, PurchaseItem.description)
+            .join(PurchaseItem, PurchaseItem.purchase_id == outer.id)
+            .where(outer.client_id.in_(sa.bindparam("ids", expanding=True)), outer.purchased_on == latest)
+            .order_by(outer.client_id, outer.id.desc(), PurchaseItem.id))
+
+
+def last_bought(client_ids: list[int]) -> dict[int, str]:
+    """The description of each client's most recent purchase item, in one query."""
+    if not client_ids:
+        return {}
     found: dict[int, str] = {}
-    for client_id, description in rows:
+    for client_id, description in db.session.execute(_last_bought_select(), {"ids": list(set(client_ids))}):
         found.setdefault(client_id, description)
     return found
 
