@@ -315,3 +315,28 @@ def test_digest_on_without_a_mail_server_says_nothing_is_sent(client, auth, app,
     assert "no mail server" not in client.post("/today/digest", data={"digest_enabled": "1"},
                                                headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "no mail server" not in client.get("/today").get_data(as_text=True)
+
+
+def test_groups_mix_open_and_snoozed_reminders_by_the_day_they_show(app, shop, monkeypatch):
+    from clientbook.reminders import today as today_module
+    from clientbook.reminders.today import today_list
+
+    with app.app_context():
+        today = shop_today()
+        anna = add_client("Anna", "Order", owner_id=shop["associate"])
+        made = {}
+        for name, due, snoozed in (("in 5", 5, None), ("snoozed to 2", -9, 2), ("in 3", 3, None),
+                                   ("late 1", -1, None), ("snoozed back 2 ago", -20, -2), ("late 4", -4, None)):
+            reminder = _reminder(anna.id, shop["associate"], today + timedelta(days=due), name)
+            if snoozed is not None:
+                reminder.state, reminder.snoozed_until = "snoozed", today + timedelta(days=snoozed)
+            made[name] = reminder.id
+        db.session.commit()
+        listing = today_list(shop["associate"], today)
+        assert [r.reason for r in listing.upcoming] == ["snoozed to 2", "in 3", "in 5"]
+        assert [r.reason for r in listing.overdue] == ["late 1", "snoozed back 2 ago", "late 4"]
+        assert listing.totals == {"overdue": 3, "today": 0, "upcoming": 3}
+        monkeypatch.setattr(today_module, "GROUP_SHOWN", 1)  # cut short: the totals are counted
+        listing = today_list(shop["associate"], today)
+        assert [r.reason for r in listing.upcoming + listing.overdue] == ["snoozed to 2", "late 1"]
+        assert listing.totals == {"overdue": 3, "today": 0, "upcoming": 3}
