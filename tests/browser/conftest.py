@@ -43,6 +43,9 @@ def migrated_database(browser):
 def _start_server(database: Path, workers: int = 2) -> LiveServer:
     instance = Path(tempfile.mkdtemp(prefix="clientbook-browser-"))
     shutil.copyfile(database, instance / "clientbook.sqlite3")
+    # The secret key too: gunicorn's workers would each make one if none were there yet, and a
+    # session signed by one worker would then mean nothing to the other.
+    shutil.copyfile(database.parent / "secret_key", instance / "secret_key")
     return LiveServer(instance, workers=workers).start()
 
 
