@@ -73,8 +73,8 @@ services:
 	fi
 
 # PYTEST_ARGS="-k search" runs a part of the suite (and skips the PostgreSQL and Redis passes).
-# Two workers (pytest-xdist), one per core; each has its own instance folder, databases and servers,
-# and one of them runs every browser flow. TEST_WORKERS=0 runs everything in one process.
+# Two workers (pytest-xdist), one per core; each has its own instance folder, databases and servers
+# (and Chromium); a browser file's flows stay on one worker. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 test: setup services

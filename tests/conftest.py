@@ -78,8 +78,9 @@ def pytest_collection_modifyitems(config, items):
         path = Path(item.fspath).relative_to(ROOT).as_posix()
         if path.startswith("tests/browser/"):
             item.add_marker(pytest.mark.browser)
-            # Under pytest-xdist (make test) one worker runs every browser flow: one Chromium, one live server.
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            # Under pytest-xdist (make test) a file's flows run on one worker, beside its module fixtures;
+            # each worker that runs flows has its own Chromium and live server.
+            item.add_marker(pytest.mark.xdist_group(path))
         if path.startswith("tests/browser/") or path in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
         if path in postgres_files:
