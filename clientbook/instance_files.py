@@ -52,8 +52,13 @@ def private_folder(path: Path) -> Path:
     return path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `path` completely or not at all: a temporary file in the same folder, then rename."""
+def write_atomic(path: Path, data: bytes, *, keep_existing: bool = False) -> bool:
+    """Write `path` completely or not at all: a temporary file in the same folder, then rename.
+
+    keep_existing: only if `path` doesn't exist yet (a hard link can't overwrite), so when
+    several processes race to create it the first complete file wins. Returns whether this
+    call wrote it.
+    """
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -61,7 +66,16 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
+        if not keep_existing:
+            os.replace(temporary, path)
+            return True
+        try:
+            os.link(temporary, path)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            Path(temporary).unlink(missing_ok=True)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -71,7 +85,9 @@ def load_or_create_secret_key(instance: Path) -> str:
     key_file = instance / "secret_key"
     try:
         if not key_file.exists():
-            write_atomic(key_file, secrets.token_hex(32).encode())
+            # gunicorn's workers start at once on a fresh instance: each must end up with the
+            # same key, or a session signed by one is refused by the other.
+            write_atomic(key_file, secrets.token_hex(32).encode(), keep_existing=True)
         key = key_file.read_text().strip()
     except OSError as exc:
         raise InstanceProblem(describe_os_error(exc, key_file)) from exc

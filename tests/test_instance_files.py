@@ -7,13 +7,14 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from clientbook import create_app
 from clientbook.extensions import db
-from clientbook.instance_files import InstanceProblem, load_or_create_secret_key
+from clientbook.instance_files import InstanceProblem, load_or_create_secret_key, write_atomic
 from clientbook.models import Client
 
 
@@ -86,3 +87,29 @@ def test_a_secret_key_is_written_whole_or_not_at_all(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == []
     # Space is back: the next start makes a good key.
     assert len(load_or_create_secret_key(tmp_path)) == 64
+
+
+def test_processes_starting_together_on_a_fresh_instance_share_one_secret_key(tmp_path):
+    """gunicorn's workers create the key at the same moment: all must read the same one, or a
+    session signed by one worker is refused by the other."""
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from clientbook.instance_files import load_or_create_secret_key
+        while time.time() < {time.time() + 1.5}:  # start together
+            pass
+        print(load_or_create_secret_key(Path({str(tmp_path)!r})))
+    """)
+    root = Path(__file__).resolve().parent.parent
+    starters = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=root)
+                for _ in range(6)]
+    keys = {starter.communicate(timeout=30)[0].strip() for starter in starters}
+    assert keys == {(tmp_path / "secret_key").read_text()}
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]  # no temporary file left
+
+
+def test_a_key_that_exists_is_never_replaced(tmp_path):
+    (tmp_path / "secret_key").write_text("the-first-key")
+    assert load_or_create_secret_key(tmp_path) == "the-first-key"
+    assert write_atomic(tmp_path / "secret_key", b"another", keep_existing=True) is False
+    assert (tmp_path / "secret_key").read_text() == "the-first-key"
