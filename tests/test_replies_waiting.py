@@ -62,3 +62,39 @@ def test_today_shows_replies_waiting_and_the_digest_lists_them(app, client, auth
     auth.logout()
     auth.login("associate2")  # not Bea's client: not on her Today
     assert b"Replies waiting" not in client.get("/today").data
+
+
+def test_replies_waiting_lists_the_oldest_ten_with_their_clients_and_the_total_in_one_statement(app, shop):
+    import sqlalchemy as sa
+
+    from clientbook.conversations.threads import waiting_threads
+
+    with app.app_context():
+        now = booking.utcnow()
+        for n in range(12):
+            make_client(first_name=f"Client{n}", email=f"c{n}@example.com", phone=f"+336123456{n:02d}",
+                        assigned_to_id=shop["associate"])
+            file_inbound(channel="sms", sender=f"+336123456{n:02d}", to="", body=f"Reply {n}", provider_id=f"SM{n}",
+                         received_at=now - timedelta(minutes=60 + n))
+        make_client(first_name="Other", email="o@example.com", phone="+33699999999", assigned_to_id=shop["associate2"])
+        file_inbound(channel="sms", sender="+33699999999", to="", body="Not hers", provider_id="SMX",
+                     received_at=now - timedelta(minutes=90))
+        db.session.commit()
+        db.session.expunge_all()
+        ada = db.session.get(User, shop["associate"])
+        statements = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            rows, total = waiting_threads(ada, now - timedelta(minutes=30))
+            names = [t.client.first_name for t in rows]  # loaded with the rows: no query per thread
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        assert len(statements) == 1
+        assert total == 12
+        assert names == [f"Client{n}" for n in range(11, 1, -1)]  # the longest waiting first
+        assert waiting_threads(ada, now - timedelta(minutes=65)) == (rows[:7], 7)
+        assert waiting_threads(ada, now - timedelta(minutes=200)) == ([], 0)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from clientbook.extensions import db
 from clientbook.messaging import consent
@@ -193,7 +194,10 @@ def waiting_since_cutoff(now_utc: datetime, zone, opening, closing, minutes: int
 def waiting_threads(user: User, cutoff: datetime | None, limit: int = 10) -> tuple[list[Thread], int]:
     if cutoff is None:
         return [], 0
-    query = visible_threads(user).where(Thread.state == "unread", Thread.unread_since <= cutoff)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = list(db.session.scalars(query.order_by(Thread.unread_since).limit(limit)))
-    return rows, total
+    # One statement: the first rows with the total counted over the whole match (a window), and
+    # each thread's client read from the join visible_threads already makes (no query per row).
+    query = (visible_threads(user).where(Thread.state == "unread", Thread.unread_since <= cutoff)
+             .add_columns(sa.func.count().over().label("total")).options(contains_eager(Thread.client))
+             .order_by(Thread.unread_since, Thread.id).limit(limit))
+    found = db.session.execute(query).all()
+    return [row[0] for row in found], (found[0].total if found else 0)
