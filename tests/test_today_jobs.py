@@ -187,3 +187,20 @@ def test_snooze_needs_sign_in_and_a_csrf_token(client, auth, app, jobs):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert snoozed_until(app, jobs["overdue"]) is None
+
+
+def test_a_long_due_list_shows_a_screenful_and_counts_them_all(client, auth, app, jobs, shop):
+    from clientbook.jobs.queries import TODAY_SHOWN, today_jobs
+
+    with app.app_context():
+        assert today_jobs(shop["associate"], jobs["today"]).due_total == 1
+        for n in range(TODAY_SHOWN + 2):
+            make_job(jobs["iris"], title=f"Due {n}", assigned_to_id=shop["associate"],
+                     due_on=jobs["today"] - timedelta(days=n % 3))
+        listed = today_jobs(shop["associate"], jobs["today"])
+        assert len(listed.due) == TODAY_SHOWN and listed.due_total == TODAY_SHOWN + 3
+        assert [row.job.due_on for row in listed.due] == sorted(row.job.due_on for row in listed.due)
+        assert today_jobs(shop["associate2"], jobs["today"]).due_total == 1
+    auth.login("associate")
+    page = today_page(client)
+    assert f"All {TODAY_SHOWN + 3} due jobs" in page

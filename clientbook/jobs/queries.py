@@ -187,8 +187,8 @@ def ready_stage_ids() -> list[int]:
 
 
 @functools.cache
-def _today_selects(queue: bool) -> tuple[sa.Select, sa.Select, sa.Select]:
-    """(due, waiting, due count) for one person's open jobs (:owner_id) or nobody's, built once.
+def _today_selects(queue: bool) -> tuple[sa.Select, sa.Select]:
+    """(due with its total, waiting) for one person's open jobs (:owner_id) or nobody's, built once.
 
     Bound at execution: :today, :ready_ids (the "ready" stages), :entered_before (ready since
     READY_AFTER_DAYS at least) and :limit.
@@ -202,9 +202,9 @@ def _today_selects(queue: bool) -> tuple[sa.Select, sa.Select, sa.Select]:
                      Job.stage_entered_at <= sa.bindparam("entered_before", type_=sa.DateTime))
     due = listed.where(Job.due_on <= today, ~waited)
     limit = sa.bindparam("limit", type_=sa.Integer)
-    return (due.order_by(Job.due_on, Job.id).limit(limit),
-            listed.where(waited).order_by(Job.stage_entered_at, Job.id).limit(limit),
-            sa.select(sa.func.count()).select_from(due.subquery()))
+    # The due list carries its total (a window over the whole match): no second statement to count it.
+    return (due.add_columns(sa.func.count().over().label("total")).order_by(Job.due_on, Job.id).limit(limit),
+            listed.where(waited).order_by(Job.stage_entered_at, Job.id).limit(limit))
 
 
 @functools.cache
@@ -226,30 +226,28 @@ def today_jobs(owner_id: int | None, today: date, ready_after_days: int = READY_
     """Open jobs of one person (None: nobody's) due today or overdue, and ready ones not collected.
     A job snoozed on Today stays off until its day.
 
-    Six queries whatever the list: the kinds and stages (tiny tables), the two lists, their
-    clients, and a count only when the due list is longer than a screenful. Each row's stage,
+    Five queries whatever the list: the kinds and stages (tiny tables), the two lists (the due
+    one carrying its total), and their clients. Each row's stage,
     kind and client are set as loaded, so the next stage and the row cost no SQL.
     """
     from clientbook.jobs.records import next_stage
 
     types, stages = _kinds_and_stages()
     ready_ids = _ready_ids((s.id, s.job_type_id, s.outcome, s.active) for s in stages.values())
-    due_select, waiting_select, count_select = _today_selects(owner_id is None)
+    due_select, waiting_select = _today_selects(owner_id is None)
     values = {"today": today, "ready_ids": ready_ids, "entered_before": _days_ago(ready_after_days),
               "limit": TODAY_SHOWN + 1, **({} if owner_id is None else {"owner_id": owner_id})}
-    due = list(db.session.scalars(due_select, values))
+    due_rows = db.session.execute(due_select, values).all()
+    due = [row[0] for row in due_rows]
     waiting = list(db.session.scalars(waiting_select, values)) if ready_ids else []
-    due_total, waiting_total = len(due), len(waiting)
+    due_total, waiting_total = (due_rows[0].total if due_rows else 0), len(waiting)
     due, waiting = due[:TODAY_SHOWN], waiting[:TODAY_SHOWN]
     _load_clients_and_people([*due, *waiting], people=False)
     for job in (*due, *waiting):
         set_committed_value(job, "job_type", types.get(job.job_type_id))
         set_committed_value(job, "stage", stages.get(job.stage_id))
-    result = TodayJobs([TodayJobRow(job, False, next_stage(job)) for job in due],
-                       [TodayJobRow(job, True, next_stage(job)) for job in waiting], due_total, waiting_total)
-    if due_total > TODAY_SHOWN:
-        result.due_total = db.session.scalar(count_select, values)
-    return result
+    return TodayJobs([TodayJobRow(job, False, next_stage(job)) for job in due],
+                     [TodayJobRow(job, True, next_stage(job)) for job in waiting], due_total, waiting_total)
 
 
 def today_row(job: Job, today: date, ready_after_days: int = READY_AFTER_DAYS) -> TodayJobRow:
