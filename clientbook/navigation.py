@@ -20,6 +20,10 @@ class NavCounts:
             return 0
         return due_count(current_user.id, shop_today())
 
+    def know_due_reminders(self, count: int) -> None:
+        """A page that has just counted them (Today, the person's own list): no second query."""
+        self.__dict__["due_reminders"] = count
+
     @cached_property
     def inbox_unread(self) -> int:
         """Unread threads this person may open."""

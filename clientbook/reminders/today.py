@@ -86,18 +86,18 @@ def _group_selects(queue: bool, group: str) -> tuple[sa.Select, ...]:
 
 
 @functools.cache
-def _totals_selects(queue: bool) -> tuple[sa.Select, sa.Select]:
-    """Per state (open by due day, snoozed by snooze day): how many are before, on and after :today,
-    up to :last. The open count reads ix_reminder_today alone."""
+def _totals_select(queue: bool) -> sa.CompoundSelect:
+    """Per state (open by due day, snoozed by snooze day), one row each in one statement: how many
+    are before, on and after :today, up to :last. The open count reads ix_reminder_today alone."""
     today, last = sa.bindparam("today", type_=sa.Date), sa.bindparam("last", type_=sa.Date)
     owner = Reminder.owner_id.is_(None) if queue else Reminder.owner_id == sa.bindparam("owner_id")
 
     def counted(condition):
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    return tuple(sa.select(counted(day < today), counted(day == today), counted(day > today))
-                 .where(owner, Reminder.state == state, day <= last)
-                 for state, day in (("open", Reminder.due_date), ("snoozed", Reminder.snoozed_until)))
+    return sa.union_all(*(sa.select(counted(day < today), counted(day == today), counted(day > today))
+                          .where(owner, Reminder.state == state, day <= last)
+                          for state, day in (("open", Reminder.due_date), ("snoozed", Reminder.snoozed_until))))
 
 
 @functools.cache
@@ -125,7 +125,7 @@ def _first_rows(owner_id: int | None, group: str, first: date | None, last: date
 def _totals(owner_id: int | None, today: date, horizon: date) -> dict[str, int]:
     """The three groups' sizes from the index (asked only when a group is cut short)."""
     values = {**_owner(owner_id), "today": today, "last": horizon}
-    counts = [db.session.execute(select, values).one() for select in _totals_selects(owner_id is None)]
+    counts = db.session.execute(_totals_select(owner_id is None), values).all()
     overdue, due_today, upcoming = (sum(int(row[n]) for row in counts) for n in range(3))
     return {"overdue": overdue, "today": due_today, "upcoming": upcoming}
 

@@ -11,7 +11,7 @@ from clientbook.extensions import db
 from clientbook.jobs.queries import today_jobs
 from clientbook.models import Client, Reminder, User
 from clientbook.mail import mail_configured
-from clientbook.navigation import recount
+from clientbook.navigation import nav_counts, recount
 from clientbook.reminders import actions, today as queries
 from clientbook.reminders.forms import FollowUpForm
 from clientbook.reminders.rules import snooze_until, snooze_until_from
@@ -121,6 +121,9 @@ def today():
         else:
             abort(404)
     listing = queries.today_list(owner.id if owner else None, day, show_all=request.args.get("all", ""))
+    if owner is not None and owner.id == current_user.id:
+        # The badge counts overdue + due today, which the list has just counted.
+        nav_counts().know_due_reminders(listing.overdue_total + listing.totals["today"])
     staff = active_staff() if current_user.is_manager else []
     # A manager's own Today also holds the shop queue: the reminders nobody owns are theirs to hand out.
     queue = (queries.today_list(None, day, show_all=request.args.get("all", ""))
