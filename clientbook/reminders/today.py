@@ -71,22 +71,18 @@ GROUPS = ("overdue", "today", "upcoming")
 def _groups_select(queue: bool) -> sa.Select:
     """The three groups' first rows (at most :limit_<group> each) in one statement.
 
-    Overdue and upcoming are ordered by the day each shows (a snooze moves it): read as open ones
-    by due day and snoozed ones by snooze day, each in the order of ix_reminder_today (owner,
-    state, day), and merged; one part ordered by a CASE would sort a busy associate's week. Each
-    part is limited on its own and the parts are joined by UNION ALL: one round trip, not five.
+    Each group is read as open ones by due day and snoozed ones by snooze day (a snooze moves the
+    day it shows), each part seeking ix_reminder_today (owner, state, day) in its order, and merged
+    in Python; one part ordered by a CASE would sort a busy associate's week, and one matching
+    either state by an OR reads all their open reminders when the statistics are stale (just
+    after the daily generation). Each part is limited on its own and the parts are joined by
+    UNION ALL: one round trip, not six.
     """
     owner = Reminder.owner_id.is_(None) if queue else Reminder.owner_id == sa.bindparam("owner_id")
     parts = []
     for group in GROUPS:
         first, last = sa.bindparam(f"first_{group}", type_=sa.Date), sa.bindparam(f"last_{group}", type_=sa.Date)
         limit = sa.bindparam(f"limit_{group}", type_=sa.Integer)
-        if group == "today":
-            parts.append(sa.select(Reminder).where(owner, Reminder.state.in_(OPEN_STATES), sa.or_(
-                sa.and_(Reminder.state == "open", Reminder.due_date.between(first, last)),
-                sa.and_(Reminder.state == "snoozed", Reminder.snoozed_until.between(first, last)),
-            )).order_by(Reminder.id).limit(limit))
-            continue
         for state, day in (("open", Reminder.due_date), ("snoozed", Reminder.snoozed_until)):
             within = day <= last if group == "overdue" else day.between(first, last)
             parts.append(sa.select(Reminder).where(owner, Reminder.state == state, within)
